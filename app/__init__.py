@@ -1,0 +1,1 @@
+"""Rounds: scheduling software for medical practices."""

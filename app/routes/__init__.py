@@ -1,0 +1,31 @@
+"""Litestar controllers, one module per area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.routes.accounts import AccountController
+from app.routes.api import ApiV1Controller
+from app.routes.audit import AuditController
+from app.routes.live import LiveController
+from app.routes.organizations import HomeController, InvitationController, MemberController
+from app.routes.platform import PlatformController
+from app.routes.pwa import PwaController
+from app.routes.settings import ApiKeyController
+
+__all__ = ("route_handlers",)
+
+
+def route_handlers() -> list[Any]:
+    return [
+        HomeController,
+        AccountController,
+        MemberController,
+        InvitationController,
+        AuditController,
+        ApiKeyController,
+        PlatformController,
+        LiveController,
+        PwaController,
+        ApiV1Controller,
+    ]

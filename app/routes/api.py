@@ -1,0 +1,84 @@
+"""The JSON API (``/api/v1``): bearer API keys, scopes, the documented error shape."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import HTTPException
+from litestar.middleware.rate_limit import RateLimitConfig
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.services import api_keys, organizations
+from app.services.actor import Actor
+
+__all__ = ("ApiV1Controller", "api_actor")
+
+
+API_RATE_LIMIT = ("minute", 300)
+
+
+class ApiAuthError(HTTPException):
+    pass
+
+
+def _rate_key(request: Request[Any, Any, Any]) -> str:
+    """Rate-limit per API key (per address for calls without one); the secret itself is never a key."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return "key:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:24]
+    return "ip:" + (request.client.host if request.client else "unknown")
+
+
+async def api_actor(request: Request[Any, Any, Any], db: AsyncSession, scope: str) -> Actor:
+    """The organization's actor behind the request's bearer key, if it holds ``scope``."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise ApiAuthError(status_code=401, detail="Send an API key as 'Authorization: Bearer <key>'.",
+                           headers={"WWW-Authenticate": "Bearer"})
+    caller = await api_keys.authenticate_key(db, header[7:].strip())
+    if caller is None:
+        raise ApiAuthError(status_code=401, detail="This API key is unknown or revoked.",
+                           headers={"WWW-Authenticate": "Bearer"})
+    if scope not in caller.scopes:
+        raise ApiAuthError(status_code=403, detail=f"This API key lacks the '{scope}' scope.")
+    return Actor(user_id=None, label=f"api-key:{caller.name}", organization_id=caller.organization.id,
+                 role="manager" if scope.endswith(":write") else "viewer",
+                 ip=request.client.host if request.client else None,
+                 user_agent=request.headers.get("user-agent"))
+
+
+@dataclass
+class MemberOut:
+    id: int
+    name: str
+    email: str
+    role: str
+    active: bool
+    phone: str | None
+    fte: float
+    qualifications: list[str]
+
+
+@dataclass
+class MemberList:
+    members: list[MemberOut]
+
+
+class ApiV1Controller(Controller):
+    path = "/api/v1"
+    tags = ["members"]
+    middleware = [RateLimitConfig(rate_limit=API_RATE_LIMIT, identifier_for_request=_rate_key).middleware]
+
+    @get("/members", summary="List the organization's members")
+    async def list_members(self, request: Request[Any, Any, Any], db: AsyncSession) -> MemberList:
+        """Every member of the key's organization (scope ``members:read``)."""
+        actor = await api_actor(request, db, "members:read")
+        rows = await organizations.list_members(db, actor)
+        return MemberList(members=[
+            MemberOut(id=m.id, name=m.user.name, email=m.user.email, role=m.role, active=m.active, phone=m.phone,
+                      fte=m.fte, qualifications=list(m.qualifications or []))
+            for m in rows
+        ])

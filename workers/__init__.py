@@ -1,0 +1,1 @@
+"""Dramatiq actors (take ids, call services) and the periodic outbox sweeper."""
