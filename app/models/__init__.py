@@ -12,11 +12,20 @@ from app.models.identity import (
     UserToken,
     WebSession,
 )
-from app.models.platform import AuditEntry, AuditHead, EmailMessage, OutboxEvent
+from app.models.platform import AppSecret, AuditEntry, AuditHead, EmailMessage, OutboxEvent
+from app.models.rota import Assignment, CalendarFeed, Holiday, Location, PushSubscription, ScheduleDraft, ShiftType
 
 __all__ = (
     "ROLES",
     "ApiKey",
+    "AppSecret",
+    "Assignment",
+    "CalendarFeed",
+    "Holiday",
+    "Location",
+    "PushSubscription",
+    "ScheduleDraft",
+    "ShiftType",
     "AuditEntry",
     "AuditHead",
     "Base",

@@ -74,6 +74,8 @@ class Membership(Base):
     fte: Mapped[float] = mapped_column(default=1.0)
     phone: Mapped[str | None] = mapped_column(String(40))
     qualifications: Mapped[list[str]] = mapped_column(default=list)
+    # Local "HH:MM" at which the member gets a daily push digest of their shifts; None = no digest.
+    digest_time: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deactivated_at: Mapped[datetime | None]
 

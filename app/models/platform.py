@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
 
-__all__ = ("AuditEntry", "AuditHead", "EmailMessage", "OutboxEvent")
+__all__ = ("AppSecret", "AuditEntry", "AuditHead", "EmailMessage", "OutboxEvent")
 
 
 class AuditEntry(Base):
@@ -87,3 +87,13 @@ class EmailMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class AppSecret(Base):
+    """Keys Rounds generates once and every process shares (e.g. the VAPID key pair for web push)."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
