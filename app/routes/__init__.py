@@ -7,10 +7,15 @@ from typing import Any
 from app.routes.accounts import AccountController
 from app.routes.api import ApiV1Controller
 from app.routes.audit import AuditController
+from app.routes.feeds import FeedController
 from app.routes.live import LiveController
+from app.routes.oncall import OnCallController
 from app.routes.organizations import HomeController, InvitationController, MemberController
 from app.routes.platform import PlatformController
+from app.routes.push import PushController
 from app.routes.pwa import PwaController
+from app.routes.rota import RotaController
+from app.routes.rota_setup import RotaSetupController
 from app.routes.settings import ApiKeyController
 
 __all__ = ("route_handlers",)
@@ -28,4 +33,9 @@ def route_handlers() -> list[Any]:
         LiveController,
         PwaController,
         ApiV1Controller,
+        RotaController,
+        RotaSetupController,
+        OnCallController,
+        FeedController,
+        PushController,
     ]
