@@ -6,6 +6,7 @@ from typing import Any
 
 from app.routes.accounts import AccountController
 from app.routes.api import ApiV1Controller
+from app.routes.api_rota import RotaApiController
 from app.routes.audit import AuditController
 from app.routes.feeds import FeedController
 from app.routes.live import LiveController
@@ -33,6 +34,7 @@ def route_handlers() -> list[Any]:
         LiveController,
         PwaController,
         ApiV1Controller,
+        RotaApiController,
         RotaController,
         RotaSetupController,
         OnCallController,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException
 from litestar.middleware.rate_limit import RateLimitConfig
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +63,16 @@ class MemberOut:
 
 
 @dataclass
+class MemberIn:
+    email: str
+    name: str
+    role: str = "member"
+    phone: str | None = None
+    fte: float = 1.0
+    qualifications: list[str] = field(default_factory=list)
+
+
+@dataclass
 class MemberList:
     members: list[MemberOut]
 
@@ -82,3 +92,14 @@ class ApiV1Controller(Controller):
                       fte=m.fte, qualifications=list(m.qualifications or []))
             for m in rows
         ])
+
+    @post("/members", summary="Add a member", status_code=201)
+    async def create_member(self, request: Request[Any, Any, Any], db: AsyncSession, data: MemberIn) -> MemberOut:
+        """Add a person to the organization (scope ``members:write``); they set a password by "forgot password"."""
+        actor = await api_actor(request, db, "members:write")
+        membership = await organizations.add_member(
+            db, actor, email=data.email, name=data.name, role=data.role, phone=data.phone or "", fte=data.fte,
+            qualifications=data.qualifications)
+        m = await organizations.get_membership(db, actor, membership.id)
+        return MemberOut(id=m.id, name=m.user.name, email=m.user.email, role=m.role, active=m.active,
+                         phone=m.phone, fte=m.fte, qualifications=list(m.qualifications or []))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "accept_invitation",
+    "add_member",
     "change_role",
     "countries",
     "create_organization",
@@ -382,5 +383,60 @@ async def reactivate_member(session: AsyncSession, actor: Actor, membership_id: 
                        before={"active": False}, after={"active": True, "email": membership.user.email})
     await emit(session, actor.organization_id, "members.reactivated", entity_type="membership",
                entity_id=membership.id, payload={"user_id": membership.user_id})
+    await commit(session)
+    return membership
+
+
+async def add_member(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: str = "member",
+    phone: str = "",
+    fte: float = 1.0,
+    qualifications: list[str] | None = None,
+) -> Membership:
+    """Add a person directly (API ``POST /members``); a new account gets no usable password until reset."""
+    from app.services.accounts import normalize_email, validate_email
+
+    require(actor, "members.invite")
+    email, name = normalize_email(email), (name or "").strip()
+    errors: dict[str, str] = {}
+    if problem := validate_email(email):
+        errors["email"] = problem
+    if not name or len(name) > 120:
+        errors["name"] = _("Enter a name of at most 120 characters.")
+    if not 0.05 <= fte <= 1.5:
+        errors["fte"] = _("Enter a number from %(low)s to %(high)s.", low=0.05, high=1.5)
+    if phone and not re.match(r"^[0-9+()\-. ]{3,40}$", phone):
+        errors["phone"] = _("Enter a phone number with digits, spaces and + ( ) - only.")
+    if errors:
+        raise ValidationFailed(errors)
+    _check_role(actor, role)
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    if user is None:
+        user = User(email=email, name=name, password_hash=hash_password(new_token()))
+        session.add(user)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            raise Conflict(_("%(email)s was just added by someone else.", email=email)) from None
+    existing = (
+        await session.execute(select(Membership).where(Membership.user_id == user.id,
+                                                       Membership.organization_id == actor.organization_id))
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict(_("%(email)s is already a member.", email=email))
+    quals = sorted({q.strip().upper()[:40] for q in (qualifications or []) if q.strip()})
+    membership = Membership(user_id=user.id, organization_id=actor.organization_id, role=role,
+                            phone=phone.strip() or None, fte=fte, qualifications=quals)
+    session.add(membership)
+    await session.flush()
+    await audit.record(session, actor, "member.added", entity_type="membership", entity_id=membership.id,
+                       after={"email": email, "role": role, "fte": fte, "qualifications": quals})
+    await emit(session, actor.organization_id, "members.joined", entity_type="membership", entity_id=membership.id)
     await commit(session)
     return membership
