@@ -202,7 +202,12 @@ class AuthMiddleware(AbstractMiddleware):
         async def send_with_cookie(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                headers.add("set-cookie", cookie.to_header(header=""))
+                # A session cookie the handler set (sign-in, sign-out, joining) is the later word.
+                # Browsers apply Set-Cookie in order, so ours must not follow it: it would undo
+                # a sign-out (with a rotated id) or a sign-in (with the deletion of a dead cookie).
+                prefix = f"{cookie.key}="
+                if not any(v.startswith(prefix) for v in headers.getall("set-cookie", [])):
+                    headers.add("set-cookie", cookie.to_header(header=""))
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

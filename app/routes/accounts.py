@@ -52,7 +52,7 @@ class AccountController(Controller):
         token = await accounts.create_session(db, user, ip=client_ip(request.scope),
                                               user_agent=request.headers.get("user-agent"))
         await commit(db)
-        response = redirect("/home", notice="welcome")
+        response = redirect("/rota/setup/wizard", notice="welcome")
         response.set_cookie(session_cookie(token))
         return response
 
@@ -73,8 +73,10 @@ class AccountController(Controller):
                                                ip=client_ip(request.scope),
                                                user_agent=request.headers.get("user-agent"))
         except Throttled as exc:
-            return page(request, "accounts/login.html", status_code=429, values=values,
-                        errors={"form": exc.message})
+            response = page(request, "accounts/login.html", status_code=429, values=values,
+                            errors={"form": exc.message})
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except ValidationFailed as exc:
             return page(request, "accounts/login.html", status_code=422, values=values, errors=exc.errors)
         token = await accounts.create_session(db, user, ip=client_ip(request.scope),
@@ -88,8 +90,11 @@ class AccountController(Controller):
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any], db: AsyncSession) -> Response[Any]:
         token = request.cookies.get(session_cookie(None).key)
-        if token:
-            await accounts.end_session(db, token)
+        auth = auth_of(request)
+        # The auth middleware may have given the session a new id during this very request.
+        session_id = auth.web_session.id if auth else None
+        if token or session_id:
+            await accounts.end_session(db, token, session_id=session_id)
             await commit(db)
         response = redirect("/login", notice="signed-out")
         response.set_cookie(session_cookie(None))

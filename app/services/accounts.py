@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.config import get_settings
@@ -17,15 +17,15 @@ from app.models import LoginAttempt, Membership, Organization, User, UserToken, 
 from app.services import audit, organizations
 from app.services.actor import Actor
 from app.services.errors import Throttled, ValidationFailed
-from app.services.events import commit, emit
+from app.services.events import commit
 from app.services.mail import queue_email
 from app.services.security import (
     check_password_policy,
-    hash_password,
+    hash_password_async,
     hash_token,
     new_token,
     password_needs_rehash,
-    verify_password,
+    verify_password_async,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +52,9 @@ __all__ = (
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 ACCOUNT_FAILURES, IP_FAILURES, THROTTLE_WINDOW = 5, 20, timedelta(minutes=5)
 VERIFY_TTL, RESET_TTL = timedelta(days=2), timedelta(hours=1)
+RESET_REQUESTS_PER_WINDOW, RESET_REQUEST_WINDOW = 3, timedelta(hours=1)
+# Advisory-lock namespaces (PostgreSQL) for sign-in attempts per account and per address.
+_LOCK_ACCOUNT, _LOCK_ADDRESS = 7301, 7302
 
 
 def normalize_email(raw: str) -> str:
@@ -101,7 +104,7 @@ async def signup(
     if errors:
         raise ValidationFailed(errors)
 
-    user = User(email=email, name=name, password_hash=hash_password(password))
+    user = User(email=email, name=name, password_hash=await hash_password_async(password))
     session.add(user)
     try:
         await session.flush()
@@ -136,6 +139,22 @@ async def _recent_failures(session: AsyncSession, column: object, value: str) ->
     return row[0], row[1]
 
 
+async def _queue_attempts(session: AsyncSession, email: str, ip: str) -> None:
+    """Make attempts on one account (and from one address) run one after another until commit.
+
+    Without this, guesses sent all at once on PostgreSQL each count the failures before
+    any of them is recorded, and all get checked: twelve parallel guesses, twelve checks.
+    SQLite needs nothing: the write transaction (``BEGIN IMMEDIATE``) already holds the
+    database lock. The account lock is always taken before the address lock, so two
+    attempts can never wait on each other.
+    """
+    if session.bind.dialect.name != "postgresql":
+        return
+    for namespace, key in ((_LOCK_ACCOUNT, email), (_LOCK_ADDRESS, ip)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"),
+                              {"ns": namespace, "key": key})
+
+
 async def authenticate(
     session: AsyncSession, *, email: str, password: str, ip: str, user_agent: str | None = None
 ) -> User:
@@ -145,6 +164,7 @@ async def authenticate(
     attempt is refused unchecked until the oldest failure leaves the window.
     """
     email = normalize_email(email)
+    await _queue_attempts(session, email, ip)
     for column, value, limit in ((LoginAttempt.email, email, ACCOUNT_FAILURES), (LoginAttempt.ip, ip, IP_FAILURES)):
         count, oldest = await _recent_failures(session, column, value)
         if count >= limit:
@@ -156,7 +176,7 @@ async def authenticate(
                 retry_after=wait,
             )
     user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = await verify_password_async(user.password_hash if user else None, password)
     session.add(LoginAttempt(email=email[:254], ip=ip, succeeded=ok))
     if not ok or user is None:
         if user is not None:
@@ -165,7 +185,7 @@ async def authenticate(
         await commit(session)
         raise ValidationFailed({"form": _("That email and password don't match an account. Check them and try again.")})
     if password_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_async(password)
     user.last_login_at = utcnow()
     return user
 
@@ -236,7 +256,12 @@ async def load_session(session: AsyncSession, token: str) -> WebSession | None:
     now = utcnow()
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     if row.expires_at <= now or row.last_seen_at + idle <= now:
-        await session.delete(row)
+        # Delete in a transaction of its own. Callers pass a read session: on SQLite, turning
+        # its (possibly stale) read snapshot into a write fails at once with "database is
+        # locked" when several requests bring the same expired cookie together (a page and
+        # its htmx fragments after a break), which was a 500 instead of the sign-in page.
+        await session.rollback()
+        await session.execute(delete(WebSession).where(WebSession.id == hash_token(token)))
         await session.commit()
         return None
     return row
@@ -267,8 +292,11 @@ async def flag_sessions_for_renewal(session: AsyncSession, user_id: int) -> None
     await session.execute(update(WebSession).where(WebSession.user_id == user_id).values(renew=True))
 
 
-async def end_session(session: AsyncSession, token: str) -> None:
-    await session.execute(delete(WebSession).where(WebSession.id == hash_token(token)))
+async def end_session(session: AsyncSession, token: str | None, *, session_id: str | None = None) -> None:
+    """End the session of a cookie token and/or of a stored id (the request's, if it was just rotated)."""
+    ids = [i for i in (hash_token(token) if token else None, session_id) if i]
+    if ids:
+        await session.execute(delete(WebSession).where(WebSession.id.in_(ids)))
 
 
 async def end_user_sessions(session: AsyncSession, user_id: int, *, organization_id: int | None = None) -> int:
@@ -340,6 +368,15 @@ async def request_password_reset(session: AsyncSession, email: str, *, ip: str |
     user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
     if user is None:
         return
+    recent = (
+        await session.execute(
+            select(func.count()).select_from(UserToken).where(
+                UserToken.user_id == user.id, UserToken.purpose == "reset_password",
+                UserToken.created_at >= utcnow() - RESET_REQUEST_WINDOW)
+        )
+    ).scalar_one()
+    if recent >= RESET_REQUESTS_PER_WINDOW:
+        return  # nobody can flood an inbox; the answer stays the same either way
     token = await _issue_token(session, user, "reset_password", RESET_TTL)
     link = f"{get_settings().base_url}/reset-password/{token}"
     await queue_email(session, user.email, "reset_password", {"name": user.name, "link": link, "minutes": 60})
@@ -358,7 +395,7 @@ async def reset_password(session: AsyncSession, token: str, password: str, *, ip
     if problem := check_password_policy(password, email=user.email, name=user.name):
         await session.rollback()
         raise ValidationFailed({"password": problem})
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password_async(password)
     user.email_verified_at = user.email_verified_at or utcnow()
     await end_user_sessions(session, user.id)
     await audit.record(session, Actor(user_id=user.id, label=user.email, ip=ip), "account.password_reset",
