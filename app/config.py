@@ -68,6 +68,8 @@ class Settings:
     """``ROUNDS_INLINE_WORKER``: run the Dramatiq worker inside ``rounds serve`` (default: when no Redis)."""
     sweep_seconds: int = field(default=15)
     """``OUTBOX_SWEEP_SECONDS``: how often the sweeper re-sends change events left behind."""
+    api_rate_limit_per_minute: int = field(default=300)
+    """``API_RATE_LIMIT_PER_MINUTE``: JSON API requests one key (or one address without a key) may make a minute."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -104,4 +106,5 @@ def get_settings() -> Settings:
         secure_cookies=base_url.startswith("https://"),
         in_process_worker=(inline in {"1", "true", "yes"}) if inline else redis_url is None,
         sweep_seconds=_env_int("OUTBOX_SWEEP_SECONDS", 15),
+        api_rate_limit_per_minute=max(1, _env_int("API_RATE_LIMIT_PER_MINUTE", 300)),
     )

@@ -8,16 +8,19 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import get_settings
 from app.services import api_keys, organizations
 from app.services.actor import Actor
 
-__all__ = ("ApiV1Controller", "api_actor")
+__all__ = ("ApiV1Controller", "api_actor", "api_rate_limit")
 
 
 API_RATE_LIMIT = ("minute", 300)
+"""The default; ``API_RATE_LIMIT_PER_MINUTE`` (``Settings.api_rate_limit_per_minute``) sets the number."""
 
 
 class ApiAuthError(HTTPException):
@@ -30,6 +33,25 @@ def _rate_key(request: Request[Any, Any, Any]) -> str:
     if header.lower().startswith("bearer "):
         return "key:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:24]
     return "ip:" + (request.client.host if request.client else "unknown")
+
+
+class ApiRateLimitMiddleware(RateLimitMiddleware):
+    """Litestar's rate limiter, with the number of requests a minute read from the settings.
+
+    The middleware is built with the app (``create_app``), so each app gets the limit its
+    settings say; the name of the class is part of the counter's key, so every API
+    controller using :func:`api_rate_limit` shares one counter per key.
+    """
+
+    def __init__(self, app: Any, config: RateLimitConfig) -> None:
+        super().__init__(app, config)
+        self.max_requests = get_settings().api_rate_limit_per_minute
+
+
+def api_rate_limit() -> DefineMiddleware:
+    """The rate limit of every ``/api/v1`` controller: per key a minute, 429 with the JSON error past it."""
+    return DefineMiddleware(ApiRateLimitMiddleware,
+                            config=RateLimitConfig(rate_limit=API_RATE_LIMIT, identifier_for_request=_rate_key))
 
 
 async def api_actor(request: Request[Any, Any, Any], db: AsyncSession, scope: str) -> Actor:
@@ -80,7 +102,7 @@ class MemberList:
 class ApiV1Controller(Controller):
     path = "/api/v1"
     tags = ["members"]
-    middleware = [RateLimitConfig(rate_limit=API_RATE_LIMIT, identifier_for_request=_rate_key).middleware]
+    middleware = [api_rate_limit()]
 
     @get("/members", summary="List the organization's members")
     async def list_members(self, request: Request[Any, Any, Any], db: AsyncSession) -> MemberList:

@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import HTTPException
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Location, Organization, utcnow
-from app.routes.api import API_RATE_LIMIT, _rate_key, api_actor
+from app.routes.api import api_actor, api_rate_limit
 from app.services.errors import ValidationFailed
 from app.services.rota import schedule, setup
 from app.services.rota.dates import parse_when
@@ -156,7 +155,7 @@ async def _location_id(db: AsyncSession, organization_id: int, name: str | None)
 class RotaApiController(Controller):
     path = "/api/v1"
     tags = ["rota"]
-    middleware = [RateLimitConfig(rate_limit=API_RATE_LIMIT, identifier_for_request=_rate_key).middleware]
+    middleware = [api_rate_limit()]
 
     @get("/shift-types", summary="List shift types")
     async def list_shift_types(self, request: Request[Any, Any, Any], db: AsyncSession) -> ShiftTypeList:

@@ -17,7 +17,6 @@ from app.services import accounts, audit, organizations
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.events import commit
 
-
 __all__ = ("HomeController", "InvitationController", "MemberController")
 
 
@@ -46,8 +45,13 @@ class HomeController(Controller):
         recent = []
         if auth.can("audit.read"):
             recent = (await audit.list_entries(db, auth.actor, per_page=8)).entries
+        # Until the practice has a shift type, managers are offered the setup wizard.
+        from app.services.rota.setup import list_shift_types
+
+        setup_pending = auth.can("schedule.manage") and not await list_shift_types(db, auth.actor,
+                                                                                   include_inactive=True)
         return page(request, "pages/home.html", counts=counts, recent=recent,
-                    member_total=sum(counts.values()))
+                    member_total=sum(counts.values()), setup_pending=setup_pending)
 
     @post("/orgs/switch", guards=[signed_in])
     async def switch_organization(self, request: Request[Any, Any, Any], db: AsyncSession) -> Any:
@@ -172,7 +176,6 @@ class InvitationController(Controller):
     async def accept_invitation(self, request: Request[Any, Any, Any], db: AsyncSession, token: str) -> Any:
         auth = auth_of(request)
         data = await form_data(request)
-        invitation = await organizations.find_invitation(db, token)
         try:
             user, membership = await organizations.accept_invitation(
                 db, token, user=auth.user if auth else None, name=str(data.get("name", "")),
@@ -180,12 +183,16 @@ class InvitationController(Controller):
                 user_agent=request.headers.get("user-agent"))
         except ValidationFailed as exc:
             await db.rollback()
+            # The rollback expired every loaded row: read the invitation again for the page.
+            invitation = await organizations.find_invitation(db, token)
             return page(request, "invitations/accept.html", status_code=422, invitation=invitation, token=token,
                         has_account=False, errors=exc.errors, values={"name": data.get("name", "")})
         except (Conflict, NotFound) as exc:
             await db.rollback()
-            return page(request, "invitations/accept.html", status_code=409, invitation=invitation, token=token,
-                        has_account=True, errors={"form": exc.message}, values={})
+            invitation = await organizations.find_invitation(db, token)
+            return page(request, "invitations/accept.html", status_code=409 if invitation else 410,
+                        invitation=invitation, token=token, has_account=True, errors={"form": exc.message},
+                        values={})
         # Joining changes what this browser may do: always a fresh session id.
         new_token = await accounts.create_session(
             db, user, ip=client_ip(request.scope), user_agent=request.headers.get("user-agent"),

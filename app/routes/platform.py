@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import platform_admin, session_cookie, signed_in
+from app.auth import platform_admin, session_cookie
 from app.models import WebSession
 from app.routes._common import page, redirect, require_auth
 from app.services import platform
@@ -28,7 +28,8 @@ class PlatformController(Controller):
         return page(request, "platform/index.html", orgs=orgs, query=query)
 
     @post("/orgs/{organization_id:int}/suspend", guards=[platform_admin])
-    async def suspend_organization(self, request: Request[Any, Any, Any], db: AsyncSession, organization_id: int) -> Any:
+    async def suspend_organization(self, request: Request[Any, Any, Any], db: AsyncSession,
+                                   organization_id: int) -> Any:
         await platform.set_status(db, require_auth(request).actor, organization_id, suspended=True)
         return redirect("/platform", notice="suspended")
 
@@ -49,7 +50,9 @@ class PlatformController(Controller):
         response.set_cookie(session_cookie(token))
         return response
 
-    @post("/view-as/stop", guards=[signed_in])
+    # Like every /platform URL, 404 to anyone but a platform admin (a withdrawn admin's
+    # "view as" already ended: the session ignores it once the flag is gone).
+    @post("/view-as/stop", guards=[platform_admin])
     async def stop_view_as(self, request: Request[Any, Any, Any], db: AsyncSession) -> Any:
         auth = require_auth(request)
         row = await db.get(WebSession, auth.web_session.id)

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
     from app.services.actor import Actor
 
-__all__ = ("GENESIS", "AuditPage", "ChainReport", "entry_hash", "list_entries", "record", "verify_chains")
+__all__ = ("GENESIS", "PLATFORM", "AuditPage", "ChainReport", "entry_hash", "list_entries", "record", "verify_chains")
 
 GENESIS = "0" * 64
+PLATFORM = 0
+"""``organization_id=PLATFORM`` writes to the platform's chain, whichever organization the actor is in."""
 
 
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -67,9 +69,16 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append an entry to the organization's chain, in the caller's transaction."""
-    org_id = organization_id if organization_id is not None else actor.organization_id
-    chain = org_id or 0
+    """Append an entry to the organization's chain, in the caller's transaction.
+
+    The chain is ``organization_id``'s, else the actor's organization's; ``PLATFORM`` (or an
+    actor outside any organization) means the platform's own chain.
+    """
+    if organization_id == PLATFORM:
+        org_id = None
+    else:
+        org_id = organization_id if organization_id is not None else actor.organization_id
+    chain = org_id or PLATFORM
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     await session.execute(
         insert(AuditHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["chain"])

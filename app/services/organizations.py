@@ -20,7 +20,13 @@ from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.events import commit, emit
 from app.services.mail import queue_email
 from app.services.permissions import require
-from app.services.security import check_password_policy, hash_password, hash_token, new_token
+from app.services.security import (
+    UNUSABLE_PASSWORD,
+    check_password_policy,
+    hash_password_async,
+    hash_token,
+    new_token,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -277,7 +283,7 @@ async def accept_invitation(
             errors["password"] = problem
         if errors:
             raise ValidationFailed(errors)
-        user = User(email=invitation.email, name=name[:120], password_hash=hash_password(password),
+        user = User(email=invitation.email, name=name[:120], password_hash=await hash_password_async(password),
                     email_verified_at=utcnow())  # the link arrived at this address
         session.add(user)
         try:
@@ -312,13 +318,19 @@ async def accept_invitation(
 
 
 async def _owners_left(session: AsyncSession, organization_id: int, excluding: int) -> int:
-    return (
+    """Active owners other than ``excluding``, with every owner row locked until commit.
+
+    The lock (PostgreSQL; SQLite's write transaction already holds the database) makes two
+    owners stepping down at once take turns, so the second one sees that only they are left.
+    """
+    owner_ids = (
         await session.execute(
-            select(func.count()).select_from(Membership).where(
+            select(Membership.id).where(
                 Membership.organization_id == organization_id, Membership.role == "owner",
-                Membership.active.is_(True), Membership.id != excluding)
+                Membership.active.is_(True)).order_by(Membership.id).with_for_update()
         )
-    ).scalar_one()
+    ).scalars().all()
+    return sum(1 for owner_id in owner_ids if owner_id != excluding)
 
 
 async def _managed_membership(session: AsyncSession, actor: Actor, membership_id: int) -> Membership:
@@ -417,7 +429,7 @@ async def add_member(
     _check_role(actor, role)
     user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
     if user is None:
-        user = User(email=email, name=name, password_hash=hash_password(new_token()))
+        user = User(email=email, name=name, password_hash=UNUSABLE_PASSWORD)
         session.add(user)
         try:
             await session.flush()

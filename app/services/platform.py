@@ -82,7 +82,7 @@ async def set_status(session: AsyncSession, actor: Actor, organization_id: int, 
     org.status = status
     org.suspended_at = utcnow() if suspended else None
     action = "organization.suspended" if suspended else "organization.reactivated"
-    for chain_org in (org.id, None):  # in the organization's own log and the platform's
+    for chain_org in (org.id, audit.PLATFORM):  # in the organization's own log and the platform's
         await audit.record(session, actor, action, organization_id=chain_org, entity_type="organization",
                            entity_id=org.id, before=before, after={"status": status, "name": org.name})
     await emit(session, org.id, f"org.{status}", entity_type="organization", entity_id=org.id)
@@ -97,7 +97,7 @@ async def start_view_as(session: AsyncSession, actor: Actor, web_session: WebSes
     _require_admin(actor)
     org = await _get_org(session, organization_id)
     token = await rotate_session(session, web_session, view_as_org_id=org.id)
-    for chain_org in (org.id, None):
+    for chain_org in (org.id, audit.PLATFORM):
         await audit.record(session, actor, "platform.view_as_started", organization_id=chain_org,
                            entity_type="organization", entity_id=org.id, after={"name": org.name})
     await commit(session)
@@ -110,14 +110,16 @@ async def stop_view_as(session: AsyncSession, actor: Actor, web_session: WebSess
     org_id = web_session.view_as_org_id
     token = await rotate_session(session, web_session, view_as_org_id=None)
     if org_id is not None:
-        for chain_org in (org_id, None):
+        for chain_org in (org_id, audit.PLATFORM):
             await audit.record(session, actor, "platform.view_as_ended", organization_id=chain_org,
                                entity_type="organization", entity_id=org_id)
     await commit(session)
     return token
 
 
-async def create_platform_admin(session: AsyncSession, actor: Actor, *, email: str, password: str, name: str = "") -> User:
+async def create_platform_admin(
+    session: AsyncSession, actor: Actor, *, email: str, password: str, name: str = ""
+) -> User:
     """Make ``email`` a platform administrator, creating the account if needed."""
     from app.services.accounts import normalize_email, validate_email
 
@@ -133,7 +135,7 @@ async def create_platform_admin(session: AsyncSession, actor: Actor, *, email: s
         session.add(user)
         await session.flush()
     user.is_platform_admin = True
-    await audit.record(session, actor, "platform.admin_granted", organization_id=None, entity_type="user",
+    await audit.record(session, actor, "platform.admin_granted", organization_id=audit.PLATFORM, entity_type="user",
                        entity_id=user.id, after={"email": email})
     await commit(session)
     return user
