@@ -106,6 +106,10 @@ async def authenticate_key(session: AsyncSession, secret: str) -> ApiCaller | No
     key, org = row
     now = utcnow()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-        await session.commit()
+        # In a write transaction of its own: the caller's session may be a read-only one (GET).
+        from app.db import get_database
+
+        async with get_database().write_session() as write:
+            await write.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+            await write.commit()
     return ApiCaller(key_id=key.id, organization=org, scopes=frozenset(key.scopes), name=key.name)
