@@ -30,4 +30,23 @@ def notice_text(key: str | None) -> str | None:
         "reactivated-org": _("Organization reactivated."),
         "view-as-ended": _("You are back in your own view."),
         "session-expired": _("Your session ended. Sign in again to continue."),
+        # rota setup
+        "shift-type-saved": _("Shift type saved."),
+        "shift-type-archived": _("Shift type archived: it is no longer scheduled."),
+        "shift-type-reactivated": _("Shift type reactivated."),
+        "location-added": _("Location added."),
+        "holiday-saved": _("Holiday saved."),
+        "holidays-imported": _("Public holidays imported."),
+        "holiday-disabled": _("That day no longer counts as a holiday."),
+        "holiday-enabled": _("That day counts as a holiday again."),
+        "member-details-saved": _("Rota details saved."),
+        "sign-in-link-sent": _("Address saved: we've emailed them a link to sign in."),
+        "wizard-done": _("Your rota is set up and this week is filled. Click a shift to change who works it."),
+        "wizard-gaps": _("Your rota is set up and this week is filled as far as possible: some shifts are still "
+                         "open because nobody was free or qualified."),
+        "wizard-done-home": _("Your rota is set up and this week is filled."),
+        "wizard-gaps-home": _("Your rota is set up and this week is filled as far as possible: some shifts are "
+                              "still open because nobody was free or qualified."),
+        "rota-assigned": _("Shift assigned."),
+        "rota-unassigned": _("Removed from the shift."),
     }.get(key)

@@ -26,6 +26,7 @@ __all__ = (
     "PRESETS",
     "ShiftTypeInput",
     "create_location",
+    "get_holiday",
     "get_or_create_location",
     "get_shift_type",
     "list_holidays",
@@ -34,6 +35,7 @@ __all__ = (
     "parse_shift_type",
     "save_holiday",
     "save_shift_type",
+    "set_shift_type_active",
     "sync_country_holidays",
     "update_member_rota",
 )
@@ -102,7 +104,16 @@ async def create_location(session: AsyncSession, actor: Actor, name: str) -> Loc
     require(actor, "schedule.manage")
     if not name.strip():
         raise ValidationFailed({"name": _("Name the location, e.g. “Main clinic” or “AMC”.")})
-    location = await get_or_create_location(session, actor, name)
+    taken = await session.execute(
+        select(Location.id).where(Location.organization_id == actor.organization_id,
+                                  func.lower(Location.name) == name.strip().lower())
+    )
+    if taken.first() is not None:
+        raise ValidationFailed({"name": _("There is already a location called “%(name)s”.", name=name.strip())})
+    try:
+        location = await get_or_create_location(session, actor, name)
+    except ValidationFailed as exc:
+        raise ValidationFailed({"name": exc.errors["location"]}) from None
     assert location is not None
     await emit(session, actor.organization_id, "rota.setup", entity_type="location", entity_id=location.id)
     await commit(session)
@@ -142,8 +153,10 @@ def parse_shift_type(data: dict[str, Any]) -> ShiftTypeInput:
         errors["name"] = _("Use at most 80 characters.")
     start = None
     raw_start = str(data.get("start_time", "")).strip()
+    if re.match(r"^\d:\d{2}$", raw_start):
+        raw_start = "0" + raw_start  # "7:00" is 07:00
     try:
-        start = time.fromisoformat(raw_start) if re.match(r"^\d{1,2}:\d{2}$", raw_start) else None
+        start = time.fromisoformat(raw_start) if re.match(r"^\d{2}:\d{2}$", raw_start) else None
     except ValueError:
         start = None
     if start is None:
@@ -220,16 +233,27 @@ async def save_shift_type(
 ) -> ShiftType:
     """Create (``shift_type_id`` None) or change a shift type."""
     require(actor, "schedule.manage")
+    # Another organization's id is not found before anything is written.
+    existing = await get_shift_type(session, actor, shift_type_id) if shift_type_id is not None else None
+    clash = select(ShiftType.id).where(ShiftType.organization_id == actor.organization_id,
+                                       ShiftType.code == fields["code"])
+    if shift_type_id is not None:
+        clash = clash.where(ShiftType.id != shift_type_id)
+    if (await session.execute(clash)).first() is not None:
+        raise ValidationFailed({"code": _("Another shift type already uses the code “%(code)s”.",
+                                          code=fields["code"])})
     location = await get_or_create_location(session, actor, fields.get("location", ""))
     values = {k: v for k, v in fields.items() if k != "location"}
-    if shift_type_id is None:
+    retimed = False
+    if existing is None:
         shift = ShiftType(organization_id=actor.organization_id, location_id=location.id if location else None,
                           **values)
         session.add(shift)
         before = None
     else:
-        shift = await get_shift_type(session, actor, shift_type_id)
+        shift = existing
         before = _shift_snapshot(shift)
+        retimed = (shift.start_time, shift.duration_minutes) != (values["start_time"], values["duration_minutes"])
         for key, value in values.items():
             setattr(shift, key, value)
         shift.location_id = location.id if location else None
@@ -240,6 +264,11 @@ async def save_shift_type(
         raise ValidationFailed({"code": _("Another shift type already uses the code “%(code)s”.",
                                           code=fields["code"])}) from None
     await session.refresh(shift)
+    if retimed:
+        # Every calendar entry of this shift type now has other times: subscribers must see a new version.
+        from app.services.rota.schedule import bump_sequences
+
+        await bump_sequences(session, shift.id)
     await audit.record(session, actor, "shift_type.created" if before is None else "shift_type.changed",
                        entity_type="shift_type", entity_id=shift.id, before=before, after=_shift_snapshot(shift))
     await emit(session, actor.organization_id, "rota.setup", entity_type="shift_type", entity_id=shift.id)
@@ -272,6 +301,18 @@ async def list_holidays(session: AsyncSession, actor: Actor, start: date, end: d
     if not include_inactive:
         query = query.where(Holiday.active.is_(True))
     return list((await session.execute(query.order_by(Holiday.date))).scalars())
+
+
+async def get_holiday(session: AsyncSession, actor: Actor, holiday_id: int) -> Holiday:
+    require(actor, "schedule.read")
+    holiday = (
+        await session.execute(
+            select(Holiday).where(Holiday.id == holiday_id, Holiday.organization_id == actor.organization_id)
+        )
+    ).scalar_one_or_none()
+    if holiday is None:
+        raise NotFound(_("No such holiday."))
+    return holiday
 
 
 async def sync_country_holidays(session: AsyncSession, actor: Actor, years: list[int], *,
