@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_VIEWER, ROOT, LiveServer, shoot, sign_in, wait_for_service_worker
+from tests.e2e.conftest import DEMO_VIEWER, ROOT, LiveServer, shoot, sign_in, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -131,7 +131,7 @@ def test_it_finds_who_is_on_call_from_the_saved_copy_when_the_server_is_down(
     wait_for_service_worker(page)
     # Neither page opened yet: the background refresh, asked by the home page, saves both.
     both_saved = f"({CACHED_PAGES})().then((urls) => urls.includes('/oncall') && urls.includes('/rota/mine'))"
-    page.wait_for_function(both_saved, timeout=15_000)
+    wait_until(page, both_saved, timeout=15)
 
     # Online: the on-call page, searched through the server as one types.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="On call").click()
@@ -172,12 +172,12 @@ def test_it_finds_who_is_on_call_from_the_saved_copy_when_the_server_is_down(
     expect(physician.get_by_role("heading", level=1)).to_have_text("My shifts, next 30 days")
     expect(physician.get_by_text(re.compile(r"overnight, until"))).not_to_have_count(0)
     shoot(physician, "my-shifts-online")
-    physician.wait_for_function(f"({CACHED_PAGES})().then((urls) => urls.includes('/rota/mine'))")
+    wait_until(physician, f"({CACHED_PAGES})().then((urls) => urls.includes('/rota/mine'))")
 
     # The page is back at "now" with no search when the server goes away.
     page.goto(server.url + "/oncall")
     expect(rows).to_have_count(total)
-    page.wait_for_function(f"({CACHED_PAGES})().then((urls) => urls.includes('/oncall'))")
+    wait_until(page, f"({CACHED_PAGES})().then((urls) => urls.includes('/oncall'))")
     server.stop()
 
     page.reload()
