@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, utcnow
 
 __all__ = (
+    "PLACEHOLDER_DOMAIN",
     "ROLES",
     "ApiKey",
     "Invitation",
@@ -22,6 +23,8 @@ __all__ = (
 )
 
 ROLES = ("owner", "manager", "member", "viewer")
+# The reserved, undeliverable domain of people a manager added by name only (RFC 2606 ".invalid").
+PLACEHOLDER_DOMAIN = "added-by-name.invalid"
 
 
 class User(Base):
@@ -39,6 +42,11 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    @property
+    def has_email(self) -> bool:
+        """False for people a manager added by name only (a reserved, undeliverable placeholder address)."""
+        return not self.email.endswith("@" + PLACEHOLDER_DOMAIN)
 
 
 class Organization(Base):
@@ -76,6 +84,8 @@ class Membership(Base):
     qualifications: Mapped[list[str]] = mapped_column(default=list)
     # Local "HH:MM" at which the member gets a daily push digest of their shifts; None = no digest.
     digest_time: Mapped[str | None] = mapped_column(String(5))
+    # The local date of the last daily digest sent, so a digest goes out at most once a day.
+    last_digest_on: Mapped[date | None] = mapped_column(Date())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deactivated_at: Mapped[datetime | None]
 

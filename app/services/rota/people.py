@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from app.config import get_settings
 from app.i18n import _
 from app.models import Membership, Organization, User, UserToken, utcnow
+from app.models.identity import PLACEHOLDER_DOMAIN
 from app.services import audit
 from app.services.errors import ValidationFailed
 from app.services.events import commit, emit
@@ -51,7 +52,6 @@ __all__ = (
     "is_placeholder",
 )
 
-PLACEHOLDER_DOMAIN = "added-by-name.invalid"
 UNUSABLE_PASSWORD = "!added-by-name"  # noqa: S105 - not an argon2 hash: no password ever matches it
 SIGN_IN_LINK_TTL = timedelta(days=7)
 
