@@ -1,0 +1,278 @@
+"""Column generation: a lower bound and good first schedules from whole per-employee schedules ("columns").
+
+The master problem chooses one column per employee and pays for the cover it leaves short or long; its
+linear relaxation (GLOP) is far tighter than that of the cell model, because each column already obeys
+every rule of one employee (runs, weekends, minutes, successions). New columns come from pricing: for
+each employee, a one-employee CP-SAT model (built by the same :func:`build_model`) minimises the
+reduced cost under the master's duals. Then a CP-SAT model over the generated columns (the restricted
+master as an integer problem) yields a schedule, which the neighbourhood search refines.
+
+The Lagrangian bound ``LP + sum_e min(0, least reduced cost of e)`` is a valid lower bound on the
+optimum whenever every pricing problem was solved to optimality (it uses the pricing's proven bound).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from app.services.rota.solver.model import BuiltModel, ModelOptions, build_model
+from app.services.rota.solver.problem import Problem
+
+__all__ = ("ColumnGeneration",)
+
+SCALE = 1000
+HARD_SLACK = 10**6
+
+
+@dataclass(slots=True)
+class _Column:
+    employee: int
+    cells: tuple[int | None, ...]  # shift index per day
+    cost: int
+    var: pywraplp.Variable | None = None
+
+
+@dataclass(slots=True)
+class _Pricer:
+    built: BuiltModel
+    cell_cost: list[list[int]] = field(default_factory=list)  # [d][s]
+    constant: int = 0
+
+
+class ColumnGeneration:
+    def __init__(self, problem: Problem, options: ModelOptions | None = None) -> None:
+        self.problem = problem
+        self.nd, self.ns, self.ne = problem.num_days, len(problem.shifts), len(problem.employees)
+        self.sidx = problem.shift_index()
+        self.cover = {(c.day, self.sidx[c.shift]): c for c in problem.cover}
+        self.columns: list[_Column] = []
+        self.seen: set[tuple[int, tuple]] = set()
+        self.pricers: list[_Pricer] = []
+        self.lp_value: float | None = None
+        self.lagrangian: float = -math.inf
+        self.lock = threading.Lock()
+        opts = options or ModelOptions()
+        for emp in problem.employees:
+            single = Problem(
+                name=f"{problem.name}:{emp.id}", num_days=self.nd, shifts=problem.shifts, employees=[emp],
+                requests=[r for r in problem.requests if r.employee == emp.id], weekends=problem.weekends,
+                locks=[lk for lk in problem.locks if lk.employee == emp.id],
+            )
+            pricer = _Pricer(build_model(single, ModelOptions(symmetry_breaking=False, run_flow=opts.run_flow)))
+            pricer.cell_cost = [[0] * self.ns for _ in range(self.nd)]
+            for r in single.requests:
+                s = self.sidx[r.shift]
+                if r.on:
+                    pricer.constant += r.weight
+                    pricer.cell_cost[r.day][s] -= r.weight
+                else:
+                    pricer.cell_cost[r.day][s] += r.weight
+            self.pricers.append(pricer)
+        self._build_master()
+
+    # ----------------------------------------------------------------------------------------------- master
+
+    def _build_master(self) -> None:
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        assert lp is not None
+        self.lp = lp
+        self.convex = [lp.Constraint(1, 1, f"one_{e}") for e in range(self.ne)]
+        self.cover_rows: dict[tuple[int, int], pywraplp.Constraint] = {}
+        objective = lp.Objective()
+        for (d, s), c in self.cover.items():
+            row = lp.Constraint(c.requirement, c.requirement, f"cover_{d}_{s}")
+            under_w = HARD_SLACK if c.hard else c.under_weight
+            over_w = HARD_SLACK if c.hard else c.over_weight
+            under = lp.NumVar(0, c.requirement, f"under_{d}_{s}")
+            over = lp.NumVar(0, self.ne, f"over_{d}_{s}")
+            row.SetCoefficient(under, 1)
+            row.SetCoefficient(over, -1)
+            objective.SetCoefficient(under, under_w)
+            objective.SetCoefficient(over, over_w)
+            self.cover_rows[(d, s)] = row
+        objective.SetMinimization()
+
+    def add_column(self, e: int, cells: tuple[int | None, ...]) -> bool:
+        key = (e, cells)
+        with self.lock:
+            if key in self.seen:
+                return False
+            self.seen.add(key)
+            pr = self.pricers[e]
+            cost = pr.constant + sum(pr.cell_cost[d][s] for d, s in enumerate(cells) if s is not None)
+            col = _Column(e, cells, cost)
+            var = self.lp.NumVar(0, 1, f"col_{len(self.columns)}")
+            self.lp.Objective().SetCoefficient(var, cost)
+            self.convex[e].SetCoefficient(var, 1)
+            for d, s in enumerate(cells):
+                if s is not None and (d, s) in self.cover_rows:
+                    self.cover_rows[(d, s)].SetCoefficient(var, 1)
+            col.var = var
+            self.columns.append(col)
+            return True
+
+    def add_schedule(self, schedule: list[list[int | None]]) -> None:
+        for e, row in enumerate(schedule):
+            self.add_column(e, tuple(row))
+
+    def solve_lp(self) -> tuple[list[float], dict[tuple[int, int], float]]:
+        status = self.lp.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError(f"master LP status {status}")
+        self.lp_value = self.lp.Objective().Value()
+        alpha = [c.dual_value() for c in self.convex]
+        pi = {k: c.dual_value() for k, c in self.cover_rows.items()}
+        return alpha, pi
+
+    # ---------------------------------------------------------------------------------------------- pricing
+
+    def _price(self, e: int, alpha: float, pi: dict[tuple[int, int], float], seconds: float,
+               zero_duals: bool = False) -> tuple[int, float | None]:
+        """Returns (columns added, proven lower bound of e's least reduced cost or None)."""
+        pr = self.pricers[e]
+        terms = []
+        for d, row in enumerate(pr.built.x[0]):
+            for s, var in enumerate(row):
+                if var is None:
+                    continue
+                dual = 0.0 if zero_duals else pi.get((d, s), 0.0)
+                coef = round(SCALE * (pr.cell_cost[d][s] - dual))
+                if coef:
+                    terms.append(coef * var)
+        pr.built.model.minimize(sum(terms))
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.05, seconds)
+        solver.parameters.num_workers = 1
+        solver.parameters.linearization_level = 2
+        found: list[tuple[int | None, ...]] = []
+
+        class Collect(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(cb) -> None:
+                found.append(tuple(pr.built.schedule_from(cb.boolean_value)[0]))
+
+        status = solver.solve(pr.built.model, Collect())
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return 0, None
+        added = 0
+        for cells in found[-3:]:
+            rc = self.reduced_cost(e, cells, alpha, pi)
+            if zero_duals or rc < -1e-6:
+                added += self.add_column(e, cells)
+        # rounding each coefficient moves the objective by at most 0.5 per chosen cell
+        slack = 0.5 * self.nd / SCALE
+        bound = pr.constant + solver.best_objective_bound / SCALE - alpha - slack
+        return added, bound if status == cp_model.OPTIMAL else None
+
+    def reduced_cost(self, e: int, cells: tuple[int | None, ...], alpha: float,
+                     pi: dict[tuple[int, int], float]) -> float:
+        pr = self.pricers[e]
+        value = pr.constant - alpha
+        for d, s in enumerate(cells):
+            if s is not None:
+                value += pr.cell_cost[d][s] - pi.get((d, s), 0.0)
+        return value
+
+    def run(self, deadline: float, threads: int = 2, on_bound=None) -> None:
+        """Generate columns until none prices out or ``deadline`` (a time.monotonic() value) passes."""
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            if not self.columns or any(not any(c.employee == e for c in self.columns) for e in range(self.ne)):
+                have = {c.employee for c in self.columns}
+                list(pool.map(lambda e: self._price(e, 0.0, {}, 2.0, zero_duals=True),
+                              [e for e in range(self.ne) if e not in have]))
+                have = {c.employee for c in self.columns}
+                if len(have) < self.ne:
+                    raise RuntimeError("an employee has no schedule that keeps their rules")
+            while time.monotonic() < deadline:
+                alpha, pi = self.solve_lp()
+                left = deadline - time.monotonic()
+                per = min(2.0, max(0.1, left / max(1, self.ne) * threads))
+                results = list(pool.map(lambda e, a=alpha, p=pi, t=per: self._price(e, a[e], p, t), range(self.ne)))
+                added = sum(a for a, _ in results)
+                if all(b is not None for _, b in results):
+                    lag = self.lp_value + sum(min(0.0, b) for _, b in results)  # type: ignore[operator]
+                    if lag > self.lagrangian:
+                        self.lagrangian = lag
+                        if on_bound is not None:
+                            on_bound(math.ceil(lag - 1e-6))
+                if added == 0:
+                    if all(b is not None for _, b in results) and self.lp_value > self.lagrangian:  # type: ignore[operator]
+                        self.lagrangian = self.lp_value  # type: ignore[assignment]
+                        if on_bound is not None:
+                            on_bound(math.ceil(self.lagrangian - 1e-6))
+                    break
+
+    def cell_values(self) -> list[list[list[float]]]:
+        """The LP solution per employee, day and shift (the share of columns that work it)."""
+        self.solve_lp()  # columns may have been added since the last solve
+        out = [[[0.0] * self.ns for _ in range(self.nd)] for _ in range(self.ne)]
+        for col in self.columns:
+            value = col.var.solution_value() if col.var is not None else 0.0
+            if value > 1e-9:
+                for d, s in enumerate(col.cells):
+                    if s is not None:
+                        out[col.employee][d][s] += value
+        return out
+
+    def bound(self) -> int | None:
+        return None if self.lagrangian == -math.inf else math.ceil(self.lagrangian - 1e-6)
+
+    # ----------------------------------------------------------------------------------- integer master
+
+    def integer_master(self, seconds: float, workers: int, hint: list[list[int | None]] | None = None,
+                       target: int | None = None, on_solution=None) -> tuple[list[list[int | None]] | None, int | None]:
+        m = cp_model.CpModel()
+        chosen: list[tuple[_Column, cp_model.IntVar]] = []
+        by_emp: dict[int, list] = {}
+        cover_terms: dict[tuple[int, int], list] = {}
+        for col in self.columns:
+            v = m.new_bool_var("")
+            chosen.append((col, v))
+            by_emp.setdefault(col.employee, []).append(v)
+            for d, s in enumerate(col.cells):
+                if s is not None:
+                    cover_terms.setdefault((d, s), []).append(v)
+        for e in range(self.ne):
+            m.add_exactly_one(by_emp.get(e, []))
+        obj = [col.cost * v for col, v in chosen]
+        for (d, s), c in self.cover.items():
+            count = sum(cover_terms.get((d, s), []))
+            if c.hard:
+                m.add(count == c.requirement)
+                continue
+            under = m.new_int_var(0, c.requirement, "")
+            over = m.new_int_var(0, self.ne, "")
+            m.add(count + under - over == c.requirement)
+            obj += [c.under_weight * under, c.over_weight * over]
+        m.minimize(sum(obj))
+        if hint is not None:
+            for col, v in chosen:
+                m.add_hint(v, 1 if tuple(hint[col.employee]) == col.cells else 0)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.1, seconds)
+        solver.parameters.num_workers = workers
+
+        def extract(value) -> list[list[int | None]]:
+            sched: list[list[int | None]] = [[None] * self.nd for _ in range(self.ne)]
+            for col, v in chosen:
+                if value(v):
+                    sched[col.employee] = list(col.cells)
+            return sched
+
+        class Report(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(cb) -> None:
+                if on_solution is not None:
+                    on_solution(extract(cb.boolean_value), round(cb.objective_value))
+                if target is not None and round(cb.objective_value) <= target:
+                    cb.stop_search()
+
+        status = solver.solve(m, Report())
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, None
+        return extract(solver.boolean_value), round(solver.objective_value)

@@ -1,0 +1,386 @@
+"""Solving a rota :class:`~app.services.rota.solver.problem.Problem`, in up to three phases.
+
+1. "cg"/"master" (problems without a fairness term): column generation (:mod:`colgen`) gives a lower
+   bound (often the optimum) and an LP solution; CP-SAT over the generated columns gives a first schedule.
+2. "full": CP-SAT on the whole cell model, hinted with the best schedule so far, for a share of the time
+   (or until it finds a first schedule when phase 1 found none). Small problems are proven optimal here,
+   and infeasible ones reported as such.
+3. "lns": repeatedly frees a part of the current schedule (a few employees over the whole horizon, every
+   employee over a window of days, a block of both around a cost, or the cells where the column
+   generation's LP is fractional or disagrees) and lets CP-SAT re-optimise that part with the rest fixed
+   and the current schedule as a hint; a result at least as good replaces it. Sizes adapt: a part proven
+   optimal quickly grows the next one of its kind, a part that ran out of time shrinks it.
+
+The search stops as soon as the objective meets the proven bound. Progress (objective so far, bound,
+elapsed, phase) goes to the caller's callback after every improvement.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from app.services.rota.solver.colgen import ColumnGeneration
+from app.services.rota.solver.model import BuiltModel, ModelOptions, build_model
+from app.services.rota.solver.problem import Problem, Progress, Solution
+
+__all__ = ("SolveOptions", "solve")
+
+_STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+    cp_model.UNKNOWN: "UNKNOWN",
+}
+
+
+@dataclass(slots=True)
+class SolveOptions:
+    seconds: float = 10.0
+    num_workers: int = 2
+    seed: int = 0
+    first_phase: float = 0.1
+    """Share of the time given to the full model (hinted with the best schedule so far) before the
+    neighbourhood search starts; without a schedule yet it runs until it finds one."""
+    lns: bool = True
+    column_generation: bool = True
+    """Start with column generation (bound + first schedule); skipped when the problem has a fairness term."""
+    cg_share: float = 0.45
+    master_share: float = 0.15
+    lns_workers: int = 1
+    """CP-SAT workers per neighbourhood solve."""
+    lns_threads: int = 2
+    """Neighbourhoods solved at once (each in its own thread; CP-SAT releases the GIL)."""
+    sub_seconds: float = 2.0
+    hint: list[list[int | None]] | None = None
+    progress: Callable[[Progress], None] | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """CP-SAT parameters of the full-model phase."""
+    sub_parameters: dict[str, Any] = field(default_factory=lambda: {"linearization_level": 2})
+    """CP-SAT parameters of each neighbourhood solve (measured: level 2 proves small parts optimal far faster)."""
+    model: ModelOptions = field(default_factory=ModelOptions)
+    log: bool = False
+
+
+class _Full(cp_model.CpSolverSolutionCallback):
+    def __init__(self, built: BuiltModel, state: _State) -> None:
+        super().__init__()
+        self.built, self.state = built, state
+
+    def on_solution_callback(self) -> None:
+        obj = round(self.objective_value)
+        sched = self.built.schedule_from(self.boolean_value)
+        self.state.offer(sched, obj, round(self.best_objective_bound), "full")
+        if obj <= self.state.bound:
+            self.stop_search()
+
+
+class _State:
+    def __init__(self, opts: SolveOptions, started: float) -> None:
+        self.opts, self.started = opts, started
+        self.lock = threading.Lock()
+        self.schedule: list[list[int | None]] | None = None
+        self.objective: int | None = None
+        self.bound: int = -(10**18)
+        self.log: list[Progress] = []
+        self.stats: dict[str, int] = {}
+
+    def count(self, key: str) -> None:
+        with self.lock:
+            self.stats[key] = self.stats.get(key, 0) + 1
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def offer(self, sched: list[list[int | None]], obj: int, bound: int | None, phase: str) -> bool:
+        with self.lock:
+            if bound is not None and bound > self.bound:
+                self.bound = bound
+            if self.objective is not None and obj > self.objective:
+                return False
+            improved = self.objective is None or obj < self.objective
+            self.schedule, self.objective = sched, obj
+            if improved:
+                p = Progress(obj, self.bound, round(self.elapsed(), 3), phase)
+                self.log.append(p)
+                if self.opts.progress is not None:
+                    self.opts.progress(p)
+            return True
+
+
+def _params(solver: cp_model.CpSolver, opts: SolveOptions, seconds: float, workers: int, seed: int,
+            extra: dict[str, Any]) -> None:
+    solver.parameters.max_time_in_seconds = max(0.01, seconds)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = opts.log
+    for key, value in extra.items():
+        setattr(solver.parameters, key, value)
+
+
+def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
+    opts = options or SolveOptions()
+    started = time.monotonic()
+    state = _State(opts, started)
+    built = build_model(problem, opts.model)
+    if opts.hint is not None:
+        built.add_hint(opts.hint)
+    lp_cells = None
+    if opts.column_generation and problem.fairness is None:
+        lp_cells = _column_generation(problem, state, opts)
+        if _proven(state):
+            return _finish(state, "OPTIMAL")
+    if state.schedule is not None:
+        built.add_hint(state.schedule)
+    name = _full(built, state, opts)
+    if name in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") or state.schedule is None:
+        return _finish(state, name)
+    if opts.lns and not _proven(state):
+        _lns(built, state, opts, lp_cells)
+    return _finish(state, "OPTIMAL" if _proven(state) else "FEASIBLE")
+
+
+def _proven(state: _State) -> bool:
+    return state.objective is not None and state.objective <= state.bound
+
+
+def _column_generation(problem: Problem, state: _State, opts: SolveOptions) -> list[list[list[float]]] | None:
+    """Column generation for a bound and a first schedule; None (and no schedule) if it cannot start."""
+    try:
+        cg = ColumnGeneration(problem, opts.model)
+        if opts.hint is not None:
+            cg.add_schedule(opts.hint)
+
+        def on_bound(b: int) -> None:
+            with state.lock:
+                state.bound = max(state.bound, b)
+
+        cg.run(state.started + opts.seconds * opts.cg_share, threads=opts.num_workers, on_bound=on_bound)
+    except RuntimeError:  # an employee without any feasible schedule, or an unsolvable master LP
+        return None
+    state.stats["cg:columns"] = len(cg.columns)
+    state.stats["cg:seconds"] = round(state.elapsed(), 2)  # type: ignore[assignment]
+    end = state.started + opts.seconds * (opts.cg_share + opts.master_share)
+    seconds = max(1.0, end - time.monotonic())
+    cg.integer_master(seconds, opts.num_workers, hint=state.schedule or opts.hint, target=state.bound,
+                      on_solution=lambda sched, obj: state.offer(sched, obj, None, "master"))
+    return cg.cell_values()
+
+
+def _full(built: BuiltModel, state: _State, opts: SolveOptions) -> str:
+    """The full model, until a first schedule exists and the phase's share of time has passed."""
+    solver = cp_model.CpSolver()
+    _params(solver, opts, opts.seconds - state.elapsed(), opts.num_workers, opts.seed, opts.parameters)
+    phase_end = state.elapsed() + opts.seconds * opts.first_phase if opts.lns else opts.seconds
+    done = threading.Event()
+
+    def watchdog() -> None:
+        while not done.wait(0.05):
+            if state.elapsed() >= phase_end and state.schedule is not None:
+                solver.stop_search()
+                return
+
+    guard = threading.Thread(target=watchdog, daemon=True)
+    guard.start()
+    status = solver.solve(built.model, _Full(built, state))
+    done.set()
+    guard.join()
+    name = _STATUS.get(status, "UNKNOWN")
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        state.bound = max(state.bound, round(solver.best_objective_bound))
+        state.offer(built.schedule_from(solver.boolean_value), round(solver.objective_value), None, "full")
+        if status == cp_model.FEASIBLE:
+            name = "FEASIBLE"
+    return name
+
+
+def _finish(state: _State, status: str) -> Solution:
+    bound = state.bound if state.bound > -(10**18) else None
+    if status == "OPTIMAL" and state.objective is not None:
+        bound = state.objective
+    return Solution(status=status, schedule=state.schedule, objective=state.objective, bound=bound,
+                    seconds=round(state.elapsed(), 3), log=state.log, stats=state.stats)
+
+
+# ------------------------------------------------------------------------------------------ neighbourhoods
+
+
+class _Neighbourhoods:
+    """Chooses which cells to free, and adapts each kind's size to how the last solves went."""
+
+    def __init__(self, built: BuiltModel, rng: random.Random, lp_cells: list | None = None) -> None:
+        self.built, self.rng, self.lp = built, rng, lp_cells
+        p = built.problem
+        self.ne, self.nd = len(p.employees), p.num_days
+        self.kinds = ("employees", "days", "block", "cost") + (("lp",) if lp_cells is not None else ())
+        self.size = dict.fromkeys(self.kinds, 0.15)
+        self.lock = threading.Lock()
+
+    def pick(self, schedule: list[list[int | None]]) -> tuple[str, set[tuple[int, int]]]:
+        with self.lock:
+            return self._pick(schedule)
+
+    def _pick(self, schedule: list[list[int | None]]) -> tuple[str, set[tuple[int, int]]]:
+        rng = self.rng
+        kind = rng.choice(self.kinds)
+        f = self.size[kind]
+        ne, nd = self.ne, self.nd
+        cells: set[tuple[int, int]] = set()
+        if kind == "employees":
+            k = min(ne, max(2, round(f * ne)))
+            for e in rng.sample(range(ne), k):
+                cells.update((e, d) for d in range(nd))
+        elif kind == "days":
+            length = min(nd, max(2, round(f * nd)))
+            a = rng.randrange(0, nd - length + 1)
+            cells.update((e, d) for e in range(ne) for d in range(a, a + length))
+        elif kind == "lp":
+            return kind, self._lp_cells(schedule, f)
+        else:
+            r = math.sqrt(f)
+            k = min(ne, max(2, round(r * ne * 1.4)))
+            length = min(nd, max(3, round(r * nd / 1.4)))
+            if kind == "cost":
+                day = self._costly_day(schedule)
+                a = max(0, min(nd - length, day - rng.randrange(0, length)))
+            else:
+                a = rng.randrange(0, nd - length + 1)
+            for e in rng.sample(range(ne), k):
+                cells.update((e, d) for d in range(a, a + length))
+        return kind, cells
+
+    def _lp_cells(self, schedule: list[list[int | None]], f: float) -> set[tuple[int, int]]:
+        """Cells where the column generation's LP is fractional or disagrees with the schedule (RINS-like),
+        a random share of them, each with its neighbouring days."""
+        assert self.lp is not None
+        doubt = []
+        for e in range(self.ne):
+            for d in range(self.nd):
+                values = self.lp[e][d]
+                cur = schedule[e][d]
+                if any(0.02 < v < 0.98 for v in values) or any(
+                        (v >= 0.98) != (cur == s) for s, v in enumerate(values)):
+                    doubt.append((e, d))
+        want = max(4, round(f * self.ne * self.nd))
+        cells: set[tuple[int, int]] = set()
+        self.rng.shuffle(doubt)
+        for e, d in doubt:
+            if len(cells) >= want:
+                break
+            cells.update((e, t) for t in range(max(0, d - 1), min(self.nd, d + 2)))
+        if len(cells) < want:
+            extra = self.rng.sample(range(self.ne), min(self.ne, 2))
+            cells.update((e, d) for e in extra for d in range(self.nd))
+        return cells
+
+    def _costly_day(self, schedule: list[list[int | None]]) -> int:
+        p = self.built.problem
+        sidx = p.shift_index()
+        eidx = p.employee_index()
+        weights: list[tuple[int, int]] = []
+        for c in p.cover:
+            s = sidx[c.shift]
+            count = sum(1 for row in schedule if row[c.day] == s)
+            cost = max(0, c.requirement - count) * c.under_weight + max(0, count - c.requirement) * c.over_weight
+            if cost:
+                weights.append((c.day, cost))
+        for r in p.requests:
+            got = schedule[eidx[r.employee]][r.day]
+            if (r.on and got != sidx[r.shift]) or (not r.on and got == sidx[r.shift]):
+                weights.append((r.day, r.weight))
+        if not weights:
+            return self.rng.randrange(self.nd)
+        total = sum(w for _, w in weights)
+        x = self.rng.uniform(0, total)
+        for day, w in weights:
+            x -= w
+            if x <= 0:
+                return day
+        return weights[-1][0]
+
+    def feedback(self, kind: str, solved: bool, fast: bool) -> None:
+        """Grow a kind after a quick proof of optimality, shrink it after a solve that ran out of time."""
+        with self.lock:
+            f = self.size[kind]
+            if solved and fast:
+                f *= 1.05
+            elif not solved:
+                f /= 1.1
+            self.size[kind] = min(0.9, max(0.02, f))
+
+    def sizes(self) -> dict[str, float]:
+        with self.lock:
+            return {k: round(v, 3) for k, v in self.size.items()}
+
+
+def _lns(built: BuiltModel, state: _State, opts: SolveOptions, lp_cells: list | None = None) -> None:
+    rng = random.Random(opts.seed)
+    hoods = _Neighbourhoods(built, rng, lp_cells)
+    index = built.x_indices()
+    model = built.model
+    pos = {(e, d, s): model.get_bool_var_from_proto_index(i) for e, d, s, i in index}
+    neg = {key: v.Not() for key, v in pos.items()}
+    by_cell: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for e, d, s, _ in index:
+        by_cell.setdefault((e, d), []).append((e, d, s))
+    seeds = iter(range(opts.seed * 1_000_003 + 1, 10**12))
+    seed_lock = threading.Lock()
+
+    def one() -> None:
+        while True:
+            remaining = opts.seconds - state.elapsed()
+            with state.lock:
+                if state.objective is not None and state.objective <= state.bound:
+                    return
+                current, cur_obj = state.schedule, state.objective
+            if remaining < 0.05 or current is None or cur_obj is None:
+                return
+            kind, free = hoods.pick(current)
+            sub = model.clone()
+            sub.clear_hints()
+            fixed = []
+            for cell, keys in by_cell.items():
+                if cell in free:
+                    continue
+                e, d = cell
+                for key in keys:
+                    fixed.append(pos[key] if current[e][d] == key[2] else neg[key])
+            sub.add_bool_and(fixed)
+            for cell in free:
+                e, d = cell
+                for key in by_cell.get(cell, ()):
+                    sub.add_hint(pos[key], 1 if current[e][d] == key[2] else 0)
+            solver = cp_model.CpSolver()
+            with seed_lock:
+                seed = next(seeds) % (2**31 - 1)
+            _params(solver, opts, min(opts.sub_seconds, remaining), opts.lns_workers, seed, opts.sub_parameters)
+            solver.parameters.log_search_progress = False
+            began = time.monotonic()
+            status = solver.solve(sub)
+            fast = time.monotonic() - began < opts.sub_seconds / 4
+            state.count(f"{kind}:{_STATUS.get(status, '?')}")
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                hoods.feedback(kind, status == cp_model.INFEASIBLE, fast)
+                continue
+            obj = round(solver.objective_value)
+            if obj < cur_obj:
+                state.count(f"{kind}:improved")
+            hoods.feedback(kind, status == cp_model.OPTIMAL, fast)
+            if obj <= cur_obj:
+                state.offer(built.schedule_from(solver.boolean_value), obj, None, "lns")
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(max(1, opts.lns_threads))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for kind, size in hoods.sizes().items():
+        state.stats[f"size:{kind}"] = size  # type: ignore[assignment]
