@@ -106,10 +106,16 @@ async def authenticate_key(session: AsyncSession, secret: str) -> ApiCaller | No
     key, org = row
     now = utcnow()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        # In a write transaction of its own: the caller's session may be a read-only one (GET).
         from app.db import get_database
 
-        async with get_database().write_session() as write:
-            await write.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-            await write.commit()
+        db = get_database()
+        touch = update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+        if session.bind is db.read_engine and db.read_engine is not db.write_engine:
+            # A GET's read-only SQLite session: a write transaction of its own (WAL lets it run beside reads).
+            async with db.write_session() as write:
+                await write.execute(touch)
+                await write.commit()
+        else:
+            # The request's own write transaction (a second one would wait for its lock); the handler commits.
+            await session.execute(touch)
     return ApiCaller(key_id=key.id, organization=org, scopes=frozenset(key.scopes), name=key.name)
