@@ -184,8 +184,9 @@ async def _member_occurrences(session: AsyncSession, organization_id: int, membe
         select(Assignment).where(
             Assignment.organization_id == organization_id,
             Assignment.membership_id.in_(membership_ids or [0]),
+            # Shifts last up to 48 hours: one starting two days either side can still overlap.
             Assignment.date >= day - timedelta(days=2),
-            Assignment.date <= day + timedelta(days=1),
+            Assignment.date <= day + timedelta(days=2),
             Assignment.status == "active",
             Assignment.draft_id.is_(None),
         )
