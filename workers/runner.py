@@ -35,6 +35,10 @@ def _sweep_loop(stop: threading.Event, every: float) -> None:
             tasks.sweep()
         except Exception:
             log.exception("outbox sweep failed; trying again in %ss", every)
+        try:
+            tasks.run_every_minute()  # daily push digests; once a minute, however often the sweep runs
+        except Exception:
+            log.exception("the minutely jobs failed; trying again next minute")
 
 
 def _start(threads: int) -> WorkerHandle:

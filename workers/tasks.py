@@ -19,7 +19,8 @@ from app.models import EmailMessage, OutboxEvent, utcnow
 from app.services.events import event_message
 from workers.broker import broker
 
-__all__ = ("process_event", "send_email", "sweep")
+__all__ = ("deliver_push", "fan_out_event", "process_event", "push_rota_change", "run_every_minute",
+           "send_digests", "send_email", "sweep")
 
 log = logging.getLogger("rounds.workers")
 assert broker is not None  # the broker is set before any actor is declared
@@ -32,6 +33,7 @@ MAX_EVENT_ATTEMPTS, MAX_EMAIL_ATTEMPTS = 10, 6
 @dramatiq.actor(max_retries=5, min_backoff=1000, max_backoff=60_000)
 def process_event(event_id: int) -> None:
     """Mark a change event as handled. Notification fan-out by kind hangs off here."""
+    fan_out_event(event_id)  # before marking it handled, so a crash in between loses no notification
     with get_database().sync_session() as session:
         session.execute(
             update(OutboxEvent)
@@ -129,3 +131,78 @@ def sweep() -> tuple[int, int]:
     if messages or email_ids:
         log.info("sweeper re-sent %d events and %d emails", len(messages), len(email_ids))
     return len(messages), len(email_ids)
+
+
+# -- web push (calendar feeds and push, issue 3) ---------------------------------------------------------
+# Every step is idempotent: the push log (push_notifications) is unique per device and dedup key, a row
+# is claimed before it is sent, and a daily digest is claimed per member and local date.
+
+
+class PushRetry(Exception):
+    """A push service had trouble (5xx, 429, no answer): Dramatiq tries the delivery again later."""
+
+
+def fan_out_event(event_id: int) -> None:
+    """Hand a change event to the push job when its kind notifies someone (rota.assigned / unassigned)."""
+    from app.services.push import ROTA_KINDS
+
+    with get_database().sync_session() as session:
+        row = session.execute(
+            select(OutboxEvent.kind).where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
+        ).first()
+        session.rollback()
+    if row is not None and row.kind in ROTA_KINDS:
+        push_rota_change.send(event_id)
+
+
+@dramatiq.actor(max_retries=5, min_backoff=1000, max_backoff=60_000)
+def push_rota_change(event_id: int) -> None:
+    """Queue "Rota changed" pushes for the member whose published shift an event changed, and send them."""
+    from app.services import push
+
+    with get_database().sync_session() as session:
+        ids = push.queue_for_event(session, event_id)
+    for notification_id in ids:
+        deliver_push.send(notification_id)
+
+
+@dramatiq.actor(max_retries=5, min_backoff=5000, max_backoff=600_000)
+def deliver_push(notification_id: int) -> None:
+    """Send one queued push; a push service's 404/410 deletes the subscription."""
+    from app.notify.push import PushTransport, vapid_keys
+    from app.services import push
+
+    transport = PushTransport(vapid_keys())
+    with get_database().sync_session() as session:
+        outcome = push.deliver(session, notification_id, transport)
+    if outcome == "retry":
+        raise PushRetry(f"push {notification_id} will be tried again")
+
+
+@dramatiq.actor(max_retries=0)
+def send_digests(now_iso: str | None = None) -> int:
+    """Queue and send the daily summaries due at ``now_iso`` (default: now). Returns how many pushes."""
+    from datetime import datetime
+
+    from app.services import push
+
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    with get_database().sync_session() as session:
+        ids = push.queue_due_digests(session, now)
+    for notification_id in ids:
+        deliver_push.send(notification_id)
+    return len(ids)
+
+
+_last_minute: list[int] = []
+
+
+def run_every_minute() -> None:
+    """Called by the sweeper loop (workers.runner) on each tick; enqueues the minute's jobs once a minute."""
+    import time
+
+    minute = int(time.time() // 60)
+    if _last_minute and _last_minute[0] == minute:
+        return
+    _last_minute[:] = [minute]
+    send_digests.send(utcnow().isoformat())

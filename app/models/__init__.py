@@ -13,7 +13,17 @@ from app.models.identity import (
     WebSession,
 )
 from app.models.platform import AppSecret, AuditEntry, AuditHead, EmailMessage, OutboxEvent
-from app.models.rota import Assignment, CalendarFeed, Holiday, Location, PushSubscription, ScheduleDraft, ShiftType
+from app.models.rota import (
+    Assignment,
+    CalendarFeed,
+    Holiday,
+    Location,
+    PushNotification,
+    PushSubscription,
+    ScheduleDraft,
+    ShiftType,
+)
+from app.models.requests import Preference, RotaRequest, RotaRules
 
 __all__ = (
     "ROLES",
@@ -23,7 +33,11 @@ __all__ = (
     "CalendarFeed",
     "Holiday",
     "Location",
+    "PushNotification",
     "PushSubscription",
+    "Preference",
+    "RotaRequest",
+    "RotaRules",
     "ScheduleDraft",
     "ShiftType",
     "AuditEntry",

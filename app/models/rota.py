@@ -16,6 +16,7 @@ __all__ = (
     "CalendarFeed",
     "Holiday",
     "Location",
+    "PushNotification",
     "PushSubscription",
     "ScheduleDraft",
     "ShiftType",
@@ -166,3 +167,31 @@ class PushSubscription(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_success_at: Mapped[datetime | None]
+
+
+class PushNotification(Base):
+    """One web push to one device, written before the send and updated after (the push log).
+
+    ``dedup_key`` (``event:<outbox id>``, ``digest:<local date>``, ``test:<uuid>``) is unique per
+    subscription, so a retried job never pushes the same thing twice to one device.
+    """
+
+    __tablename__ = "push_notifications"
+    __table_args__ = (UniqueConstraint("subscription_id", "dedup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # NULL once the push service said the subscription is gone (404/410) and it was deleted.
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("push_subscriptions.id", ondelete="SET NULL"))
+    dedup_key: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(String(400))
+    url: Mapped[str] = mapped_column(String(200))
+    tag: Mapped[str | None] = mapped_column(String(80))
+    ttl_seconds: Mapped[int] = mapped_column(default=12 * 3600)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | gone | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

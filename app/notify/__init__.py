@@ -1,0 +1,1 @@
+"""One transport per channel (email, sms, voice, push, webhook): how a message leaves Rounds."""
