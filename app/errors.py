@@ -101,7 +101,23 @@ def handle_service(request: Request[Any, Any, Any], exc: ServiceError) -> Respon
     return _page(request, exc.status_code, title, exc.message)
 
 
+def _id_out_of_range(exc: BaseException) -> bool:
+    """An id too large for the database's integer (SQLite: OverflowError; PostgreSQL: out of range)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OverflowError) or "out of range" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def handle_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _id_out_of_range(exc):
+        # No record can have such an id: a 404 like any other unknown id, not a server error.
+        if _is_api(request):
+            return api_error(404, _("Not found."))
+        title, message = _messages(404)
+        return _page(request, 404, title, message)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
         return api_error(500, _("Internal error."), code="internal_error")
