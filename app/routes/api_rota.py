@@ -17,6 +17,7 @@ from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.i18n import _
 from app.models import Location, Organization, utcnow
 from app.routes.api import api_actor, api_rate_limit
 from app.services.errors import ValidationFailed
@@ -101,6 +102,50 @@ class AssignmentIn:
     shift: str
     date: str
     member_id: int
+
+
+@dataclass
+class RequestIn:
+    """A request for a member. ``time_off``: ``start_date`` to ``end_date`` (one day when no end is given),
+    ``urgency`` advance or emergency. ``swap``: the member offers their shift ``shift`` (a shift type code)
+    on ``date`` to ``to_member_id``, optionally taking that colleague's ``take_shift`` on ``take_date`` back."""
+
+    member_id: int
+    kind: str
+    start_date: str | None = None
+    end_date: str | None = None
+    note: str = ""
+    urgency: str = "advance"
+    shift: str | None = None
+    date: str | None = None
+    to_member_id: int | None = None
+    take_shift: str | None = None
+    take_date: str | None = None
+
+
+@dataclass
+class AssignmentRefOut:
+    id: int
+    code: str
+    date: str
+
+
+@dataclass
+class RequestOut:
+    id: int
+    kind: str
+    status: str
+    member_id: int
+    start_date: str | None
+    end_date: str | None
+    urgency: str | None
+    note: str
+    auto_reason: str | None
+    to_member_id: int | None
+    shift: AssignmentRefOut | None
+    take_shift: AssignmentRefOut | None
+    created_at: str
+
 
 
 def _bad(message: str, *, field_name: str | None = None) -> HTTPException:
@@ -246,3 +291,203 @@ class RotaApiController(Controller):
         """Take the member off the shift (scope ``schedule:write``); another organization's id is 404."""
         actor = await api_actor(request, db, "schedule:write")
         await schedule.unassign(db, actor, assignment_id)
+
+    @post("/requests", summary="Ask for time off or offer a swap on a member's behalf", status_code=201)
+    async def create_request(self, request: Request[Any, Any, Any], db: AsyncSession, data: RequestIn) -> RequestOut:
+        """Scope ``requests:write``. Time off waits for a manager unless the practice's rule approves it at once
+        (``status`` and ``auto_reason`` say so); a swap waits for the colleague. 422 with the field's message on
+        bad input (unknown member, dates, a shift the member does not work)."""
+        from app.services.rota import requests as request_service
+        from app.services.rota import trades
+
+        actor = await api_actor(request, db, "requests:write")
+        if data.kind == "time_off":
+            req = await request_service.create_time_off(
+                db, actor, membership_id=data.member_id, start_date=data.start_date or "",
+                end_date=data.end_date or data.start_date or "", urgency=data.urgency, note=data.note)
+        elif data.kind == "swap":
+            if data.to_member_id is None:
+                raise ValidationFailed({"to_member_id": _("say whom the shift is offered to")})
+            give = await trades.assignment_of(db, actor, membership_id=data.member_id, shift_code=data.shift,
+                                              day=data.date, field_name="shift")
+            take = None
+            if data.take_shift or data.take_date:
+                take = await trades.assignment_of(db, actor, membership_id=data.to_member_id,
+                                                  shift_code=data.take_shift, day=data.take_date,
+                                                  field_name="take_shift")
+            req = await trades.offer_swap(db, actor, membership_id=data.member_id, assignment_id=give.id,
+                                          to_membership_id=data.to_member_id,
+                                          take_assignment_id=take.id if take else None, note=data.note)
+        else:
+            raise ValidationFailed({"kind": _("use 'time_off' or 'swap'")})
+        req = await request_service.get_request(db, actor, req.id)
+
+        def ref(a: Any) -> AssignmentRefOut | None:
+            return AssignmentRefOut(id=a.id, code=a.shift_type.code, date=a.date.isoformat()) if a else None
+
+        return RequestOut(id=req.id, kind=req.kind, status=req.status, member_id=req.membership_id,
+                          start_date=req.start_date.isoformat() if req.start_date else None,
+                          end_date=req.end_date.isoformat() if req.end_date else None, urgency=req.urgency,
+                          note=req.note, auto_reason=req.auto_reason, to_member_id=req.target_membership_id,
+                          shift=ref(req.assignment), take_shift=ref(req.counter_assignment),
+                          created_at=req.created_at.isoformat())
+
+
+# -- the schedule generator and the equity ledger (issue 4) ---------------------------------------------
+
+
+@dataclass
+class GenerateIn:
+    start_date: str
+    end_date: str
+    seconds: float | None = None
+    history_months: int | None = None
+
+
+@dataclass
+class DraftMemberOut:
+    id: int
+    name: str
+
+
+@dataclass
+class DraftAssignmentOut:
+    id: int
+    date: str
+    shift: str
+    member: DraftMemberOut
+    locked: bool
+
+
+@dataclass
+class DraftOut:
+    id: int
+    status: str
+    start_date: str
+    end_date: str
+    objective: float | None
+    bound: float | None
+    explanation: dict[str, Any] | None
+    assignments: list[DraftAssignmentOut]
+
+
+@dataclass
+class PublishOut:
+    id: int
+    status: str
+    published: int
+
+
+@dataclass
+class EquityMemberOut:
+    id: int
+    name: str
+    fte: float
+    points: float
+    points_per_fte: float
+    fair_share: float
+    deviation_per_fte: float
+    weekday_points: float
+    weekend_points: float
+    holiday_points: float
+    shifts: int
+    weekends: int
+    holidays: int
+    nights: int
+    ytd_points: float
+    ytd_points_per_fte: float
+
+
+@dataclass
+class EquityOut:
+    start_date: str
+    end_date: str
+    total_points: float
+    max_deviation_per_fte: float
+    members: list[EquityMemberOut]
+
+
+async def _draft_out(db: AsyncSession, draft: Any) -> DraftOut:
+    from app.services.rota import drafts
+
+    cells = await drafts.draft_assignments(db, draft) if draft.status in ("done",) else []
+    info = draft.explanation or {}
+    explanation = {k: info[k] for k in ("problems", "summary", "progress", "params") if k in info} or None
+    return DraftOut(id=draft.id, status=draft.status, start_date=draft.start_date.isoformat(),
+                    end_date=draft.end_date.isoformat(), objective=draft.objective, bound=draft.bound,
+                    explanation=explanation,
+                    assignments=[DraftAssignmentOut(id=a.id, date=a.date.isoformat(), shift=a.shift_type.code,
+                                                    member=DraftMemberOut(id=a.membership_id,
+                                                                          name=a.membership.user.name),
+                                                    locked=a.locked) for a in cells])
+
+
+class GenerateApiController(Controller):
+    """``/api/v1/schedule/generate``, ``/api/v1/schedule/drafts/{id}`` (+ ``/publish``), ``/api/v1/equity``."""
+
+    path = "/api/v1"
+    tags = ["generator"]
+    middleware = [api_rate_limit()]
+
+    @post("/schedule/generate", summary="Generate a draft schedule", status_code=202)
+    async def create_generation(self, request: Request[Any, Any, Any], db: AsyncSession, data: GenerateIn) -> DraftOut:
+        """Queue the generation of a draft (scope ``schedule:write``); poll ``/schedule/drafts/{id}`` until its
+        status is ``done`` or ``infeasible``. Nothing is visible to members until it is published."""
+        from app.services.rota import drafts
+
+        actor = await api_actor(request, db, "schedule:write")
+        start, end, seconds, months = drafts.parse_request(
+            {"start_date": data.start_date, "end_date": data.end_date, "seconds": data.seconds,
+             "history_months": data.history_months})
+        draft = await drafts.request_draft(db, actor, start=start, end=end, seconds=seconds, history_months=months)
+        return await _draft_out(db, draft)
+
+    @get("/schedule/drafts/{draft_id:int}", summary="A generated draft")
+    async def get_draft(self, request: Request[Any, Any, Any], db: AsyncSession, draft_id: int) -> DraftOut:
+        """The draft, its status and (when done) its assignments (scope ``schedule:write``)."""
+        from app.services.rota import drafts
+
+        actor = await api_actor(request, db, "schedule:write")
+        if not 0 < draft_id < 2**31:
+            raise HTTPException(status_code=404, detail="No such draft.")
+        draft = await drafts.get_draft(db, actor, draft_id)
+        return await _draft_out(db, draft)
+
+    @post("/schedule/drafts/{draft_id:int}/publish", summary="Publish a draft", status_code=200)
+    async def publish_draft(self, request: Request[Any, Any, Any], db: AsyncSession, draft_id: int) -> PublishOut:
+        """Move the draft's assignments into the published schedule; members are notified (``schedule:write``).
+        409 when the draft is not finished, already published, or the schedule changed meanwhile."""
+        from app.services.rota import drafts
+
+        actor = await api_actor(request, db, "schedule:write")
+        if not 0 < draft_id < 2**31:
+            raise HTTPException(status_code=404, detail="No such draft.")
+        count = await drafts.publish(db, actor, draft_id)
+        return PublishOut(id=draft_id, status="published", published=count)
+
+    @get("/equity", summary="The equity ledger")
+    async def get_equity(self, request: Request[Any, Any, Any], db: AsyncSession,
+                         from_: str | None = Parameter(query="from", default=None, required=False),
+                         to: str | None = Parameter(query="to", default=None, required=False)) -> EquityOut:
+        """Each member's weighted points from ``from`` to ``to`` (default: this month) and year to date, per FTE,
+        weekends, holidays, nights (scope ``schedule:read``). Published shifts only."""
+        from app.services.rota import equity
+        from app.views.equity import parse_period
+
+        actor = await api_actor(request, db, "schedule:read")
+        org = await db.get(Organization, actor.organization_id)
+        tz = ZoneInfo(org.timezone if org else "UTC")
+        start, end, errors = parse_period(from_, to, utcnow().astimezone(tz).date())
+        if errors:
+            raise ValidationFailed({("from" if k == "from" else "to"): v for k, v in errors.items()})
+        ledger = await equity.ledger(db, actor, start, end)
+        return EquityOut(
+            start_date=start.isoformat(), end_date=end.isoformat(), total_points=round(ledger.total, 4),
+            max_deviation_per_fte=round(ledger.max_deviation, 4),
+            members=[EquityMemberOut(
+                id=r.membership_id, name=r.name, fte=r.fte, points=round(r.points, 4),
+                points_per_fte=round(r.per_fte, 4), fair_share=round(r.fair_share, 4),
+                deviation_per_fte=round(r.deviation, 4), weekday_points=round(r.weekday_points, 4),
+                weekend_points=round(r.weekend_points, 4), holiday_points=round(r.holiday_points, 4),
+                shifts=r.shifts, weekends=r.weekends, holidays=r.holidays, nights=r.nights,
+                ytd_points=round(r.ytd_points, 4), ytd_points_per_fte=round(r.ytd_per_fte, 4)) for r in ledger.rows])

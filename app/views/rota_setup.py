@@ -229,6 +229,7 @@ def tabs(current: str, *, can_api_keys: bool, can_audit: bool) -> dict[str, Any]
         ("locations", "/rota/setup/locations", _("Locations")),
         ("holidays", "/rota/setup/holidays", _("Holidays")),
         ("members", "/rota/setup/members", _("Members' details")),
+        ("rules", "/rota/rules", _("Rules")),
     ]
     links = []
     if can_api_keys:
