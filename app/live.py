@@ -8,6 +8,7 @@ backend subscribes to, so a page served by any process sees it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ __all__ = ("channel_for", "publish", "set_channels")
 
 log = logging.getLogger(__name__)
 _channels: ChannelsPlugin | None = None
+_loop: asyncio.AbstractEventLoop | None = None
 _redis_client: Any = None
 
 
@@ -27,8 +29,20 @@ def channel_for(organization_id: int | None) -> str:
 
 
 def set_channels(channels: ChannelsPlugin | None) -> None:
-    global _channels
+    """Register the app's plugin; called on the app's event loop, whose loop is kept for other threads."""
+    global _channels, _loop
     _channels = channels
+    try:
+        _loop = asyncio.get_running_loop() if channels is not None else None
+    except RuntimeError:
+        _loop = None
+
+
+def _on_loop() -> bool:
+    try:
+        return asyncio.get_running_loop() is _loop
+    except RuntimeError:
+        return False
 
 
 def publish(organization_id: int | None, message: dict[str, Any]) -> None:
@@ -36,7 +50,12 @@ def publish(organization_id: int | None, message: dict[str, Any]) -> None:
     data = json.dumps(message, default=str)
     try:
         if _channels is not None:
-            _channels.publish(data, channels=[channel_for(organization_id)])
+            if _loop is None or _on_loop():
+                _channels.publish(data, channels=[channel_for(organization_id)])
+            else:
+                # From a worker or sweeper thread: the plugin's queue belongs to the loop, so the loop
+                # must do the put (and be woken up for it).
+                _loop.call_soon_threadsafe(_channels.publish, data, [channel_for(organization_id)])
             return
         from app.config import get_settings
 

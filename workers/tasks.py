@@ -18,6 +18,7 @@ from app.db import get_database
 from app.models import EmailMessage, OutboxEvent, utcnow
 from app.services.events import event_message
 from workers.broker import broker
+from workers.generate import generate_schedule  # noqa: F401  (the generator's job; enqueue() finds it here)
 
 __all__ = ("deliver_push", "fan_out_event", "process_event", "push_rota_change", "run_every_minute",
            "send_digests", "send_email", "sweep")

@@ -202,28 +202,50 @@ def build_model(problem: Problem, options: ModelOptions | None = None) -> BuiltM
                     m.add_bool_or(clause)
         if opts.run_flow and (emp.min_consecutive or emp.max_consecutive or emp.min_days_off):
             add_run_flow(m, emp.id, w[e], emp.min_consecutive or 0, emp.max_consecutive or 0, emp.min_days_off or 0)
+        # windowed limits (the app's calendar rules)
+        for lim in emp.limits:
+            lits = []
+            extra = dict(lim.weights)
+            for d in lim.days:
+                if not 0 <= d < nd:
+                    continue
+                if lim.shifts is None and not extra:
+                    if w[e][d] is not None:
+                        lits.append((1, w[e][d]))
+                else:
+                    lits.extend((extra.get(t, 1), x[e][d][sidx[t]]) for t in (lim.shifts or sidx)
+                                if t in sidx and x[e][d][sidx[t]] is not None)
+            if sum(k for k, _ in lits) > lim.most:
+                m.add(sum(k * v for k, v in lits) <= max(0, lim.most))
         # weekends
-        if emp.max_weekends is not None:
+        if emp.max_weekends is not None or emp.weekend_limits:
             wk_lits = []
-            for days in problem.weekends:
+            by_weekend = {}
+            for wi, days in enumerate(problem.weekends):
                 lits = [w[e][d] for d in days if w[e][d] is not None]
                 if not lits:
                     continue
                 if len(lits) == 1:
                     wk_lits.append(lits[0])
+                    by_weekend[wi] = lits[0]
                     continue
                 wk = m.new_bool_var(f"wk_{emp.id}_{days[0]}")
                 for lit in lits:
                     m.add_implication(lit, wk)
                 m.add_bool_or([*lits, wk.Not()])
                 wk_lits.append(wk)
-            if len(wk_lits) > emp.max_weekends:
+                by_weekend[wi] = wk
+            if emp.max_weekends is not None and len(wk_lits) > emp.max_weekends:
                 m.add(sum(wk_lits) <= emp.max_weekends)
+            for indices, most in emp.weekend_limits:
+                chosen = [by_weekend[i] for i in indices if i in by_weekend]
+                if len(chosen) > most:
+                    m.add(sum(chosen) <= max(0, most))
 
     # cover
     for c in problem.cover:
-        s = sidx[c.shift]
-        lits = [x[e][c.day][s] for e in range(len(emps)) if x[e][c.day][s] is not None]
+        lits = [x[e][c.day][sidx[t]] for t in (c.shift, *sorted(c.also)) if t in sidx
+                for e in range(len(emps)) if x[e][c.day][sidx[t]] is not None]
         count = sum(lits)
         if c.hard:
             m.add(count == c.requirement)
@@ -248,7 +270,9 @@ def build_model(problem: Problem, options: ModelOptions | None = None) -> BuiltM
             terms.append((r.weight, var))
 
     if problem.fairness is not None:
-        _add_fairness(built)
+        _add_fairness(built, problem.fairness, "")
+        for i, extra in enumerate(problem.extra_fairness):
+            _add_fairness(built, extra, f"x{i}_")
 
     if opts.symmetry_breaking:
         _break_symmetry(built)
@@ -257,10 +281,8 @@ def build_model(problem: Problem, options: ModelOptions | None = None) -> BuiltM
     return built
 
 
-def _add_fairness(built: BuiltModel) -> None:
+def _add_fairness(built: BuiltModel, f, tag: str) -> None:  # f: Fairness
     problem, m = built.problem, built.model
-    f = problem.fairness
-    assert f is not None
     sidx = problem.shift_index()
     devs = []
     for e, emp in enumerate(problem.employees):
@@ -272,11 +294,12 @@ def _add_fairness(built: BuiltModel) -> None:
                 load_terms.append(pts * var)
                 top += abs(pts)
         base = f.history.get(emp.id, 0) - f.target.get(emp.id, 0)
-        bound = top + abs(base)
-        dev = m.new_int_var(0, bound, f"dev_{emp.id}")
+        k = f.scale.get(emp.id, 1)
+        bound = (top + abs(base)) * k
+        dev = m.new_int_var(0, bound, f"{tag}dev_{emp.id}")
         load = sum(load_terms) + base
-        m.add(dev >= load)
-        m.add(dev >= -load)
+        m.add(dev >= k * load)
+        m.add(dev >= -k * load)
         devs.append((dev, bound))
     if not devs:
         return
@@ -284,7 +307,7 @@ def _add_fairness(built: BuiltModel) -> None:
         for dev, _ in devs:
             built.objective_terms.append((f.weight, dev))
     else:
-        worst = m.new_int_var(0, max(b for _, b in devs), "fair_max_dev")
+        worst = m.new_int_var(0, max(b for _, b in devs), f"{tag}fair_max_dev")
         for dev, _ in devs:
             m.add(worst >= dev)
         built.objective_terms.append((f.weight, worst))
@@ -296,7 +319,7 @@ def _signature(problem: Problem, e: int) -> tuple:
     locks = sorted((lk.day, lk.shift or "") for lk in problem.locks if lk.employee == emp.id)
     return (tuple(sorted(emp.max_shifts.items())), emp.max_minutes, emp.min_minutes, emp.max_consecutive,
             emp.min_consecutive, emp.min_days_off, emp.max_weekends, tuple(sorted(emp.days_off)),
-            tuple(reqs), tuple(locks))
+            tuple(reqs), tuple(locks), tuple(emp.limits), tuple(emp.weekend_limits))
 
 
 def _break_symmetry(built: BuiltModel) -> None:

@@ -26,6 +26,7 @@ __all__ = (
     "Cover",
     "Employee",
     "Fairness",
+    "Limit",
     "Lock",
     "Problem",
     "Progress",
@@ -47,6 +48,21 @@ class ShiftType:
     forbidden_next: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``most`` of the listed ``days`` worked (``shifts`` set: only those shift ids count).
+
+    The app's generator states its calendar rules with it: at most N shifts in a Monday-Sunday week,
+    at most one call in any window of K days. Weekend limits use ``Employee.weekend_limits``.
+    """
+
+    days: tuple[int, ...]
+    most: int
+    shifts: frozenset[str] | None = None
+    weights: tuple[tuple[str, int], ...] = ()
+    """Shift ids that count more than once (a combined day of two shifts counts 2 towards "shifts a week")."""
+
+
 @dataclass(slots=True)
 class Employee:
     """One person and the hard limits of their contract.
@@ -65,6 +81,9 @@ class Employee:
     min_days_off: int | None = None
     max_weekends: int | None = None
     days_off: frozenset[int] = frozenset()
+    limits: list[Limit] = field(default_factory=list)
+    weekend_limits: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
+    """(indices into ``Problem.weekends``, most worked): e.g. at most 2 weekends of each calendar month."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +100,8 @@ class Cover:
     under_weight: int = 0
     over_weight: int = 0
     hard: bool = False
+    also: frozenset[str] = frozenset()
+    """Further shift ids that fill this cover too (the app's combined shifts, e.g. "clinic-am+night")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +131,8 @@ class Fairness:
     ``load(e) = sum(points[(day, shift)] for each shift e works) + history.get(e, 0)``; the term adds
     ``weight * max_e |load(e) - target[e]|`` (``mode="max"``) or ``weight * sum_e |...|`` (``"sum"``)
     to the objective. Points default to 0 for a cell not listed; targets default to 0.
+    ``scale`` multiplies an employee's deviation (default 1): the generator passes ~1/FTE so that the
+    term is the deviation *per FTE*.
     """
 
     points: dict[tuple[int, str], int]
@@ -117,6 +140,7 @@ class Fairness:
     history: dict[str, int] = field(default_factory=dict)
     weight: int = 1
     mode: str = "max"
+    scale: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -130,6 +154,9 @@ class Problem:
     weekends: list[tuple[int, ...]] = field(default_factory=list)
     locks: list[Lock] = field(default_factory=list)
     fairness: Fairness | None = None
+    extra_fairness: list[Fairness] = field(default_factory=list)
+    """Further fairness terms added to the objective (each with its own weight), e.g. the spread of
+    weekends after the spread of total load; only used together with ``fairness``."""
 
     def shift_index(self) -> dict[str, int]:
         return {s.id: i for i, s in enumerate(self.shifts)}

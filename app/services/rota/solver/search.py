@@ -133,8 +133,9 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     built = build_model(problem, opts.model)
     if opts.hint is not None:
         built.add_hint(opts.hint)
+        _offer_hint(built, state, opts)
     lp_cells = None
-    if opts.column_generation and problem.fairness is None:
+    if opts.column_generation and problem.fairness is None and not any(c.also for c in problem.cover):
         lp_cells = _column_generation(problem, state, opts)
         if _proven(state):
             return _finish(state, "OPTIMAL")
@@ -146,6 +147,30 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     if opts.lns and not _proven(state):
         _lns(built, state, opts, lp_cells)
     return _finish(state, "OPTIMAL" if _proven(state) else "FEASIBLE")
+
+
+def _offer_hint(built: BuiltModel, state: _State, opts: SolveOptions) -> None:
+    """A hint that is a complete schedule keeping every hard constraint becomes the first solution at once
+    (the app's generator hints with a rules-aware greedy fill); any other hint only guides the search."""
+    hint = opts.hint
+    assert hint is not None
+    sub = built.model.clone()
+    sub.clear_hints()
+    fixed = []
+    for e, d, s, i in built.x_indices():
+        var = sub.get_bool_var_from_proto_index(i)
+        fixed.append(var if hint[e][d] == s else var.Not())
+    covered = {(e, d) for e, d, _s, _i in built.x_indices()}
+    if any(hint[e][d] is not None and (e, d) not in covered
+           for e in range(len(hint)) for d in range(len(hint[e]))):
+        return  # the hint puts someone where they can never work
+    sub.add_bool_and(fixed)
+    solver = cp_model.CpSolver()
+    _params(solver, opts, min(1.0, max(0.1, opts.seconds / 10)), 1, opts.seed, {})
+    solver.parameters.log_search_progress = False
+    status = solver.solve(sub)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        state.offer(built.schedule_from(solver.boolean_value), round(solver.objective_value), None, "hint")
 
 
 def _proven(state: _State) -> bool:
