@@ -75,7 +75,24 @@ def truncate_all() -> None:
 @pytest.fixture(autouse=True)
 def _clean_tables() -> Iterator[None]:
     truncate_all()
+    flush_queues()
     yield
+
+
+def flush_queues() -> None:
+    """Drop Dramatiq's queued jobs (whose ids restart with every test) and, with TEST_REDIS_URL, the rest of
+    that Redis database (rate-limit counters): nothing may leak from one test into the next."""
+    from workers.broker import broker
+
+    broker.flush_all()
+    if url := os.environ.get("TEST_REDIS_URL"):
+        import redis
+
+        client = redis.Redis.from_url(url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
 
 
 # -- personas --------------------------------------------------------------------------------------------
