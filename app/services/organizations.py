@@ -46,6 +46,7 @@ __all__ = (
     "list_invitations",
     "list_members",
     "memberships_of",
+    "my_membership",
     "reactivate_member",
     "revoke_invitation",
     "validate_org_fields",
@@ -139,6 +140,19 @@ async def list_members(session: AsyncSession, actor: Actor, *, include_inactive:
         query = query.where(Membership.active.is_(True))
     rows = await session.execute(query.order_by(Membership.active.desc(), func.lower(User.name)))
     return list(rows.scalars().unique())
+
+
+async def my_membership(session: AsyncSession, actor: Actor) -> Membership:
+    """The actor's own active membership in its organization (feeds, devices: things that are one's own)."""
+    require(actor, "schedule.read")
+    member = (
+        await session.execute(select(Membership).where(Membership.user_id == actor.user_id,
+                                                       Membership.organization_id == actor.organization_id,
+                                                       Membership.active.is_(True)))
+    ).scalar_one_or_none()
+    if member is None:
+        raise NotFound(_("You are not a member of this organization."))
+    return member
 
 
 async def get_membership(session: AsyncSession, actor: Actor, membership_id: int) -> Membership:

@@ -38,6 +38,7 @@ from app.models import (
 )
 from app.notify.push import PushMessage, PushTransport, TransportError, allow_http_endpoints, b64url_decode
 from app.services import audit
+from app.services.organizations import my_membership
 from app.services.errors import NotFound, ValidationFailed
 from app.services.events import after_commit, commit, emit, enqueue
 from app.services.permissions import require
@@ -118,18 +119,6 @@ def parse_subscription(data: Any) -> DeviceInput:
     if errors:
         raise ValidationFailed(errors)
     return DeviceInput(endpoint=endpoint, p256dh=p256dh.rstrip("="), auth=auth.rstrip("="))  # type: ignore[arg-type, union-attr]
-
-
-async def my_membership(session: AsyncSession, actor: Actor) -> Membership:
-    require(actor, "schedule.read")
-    member = (
-        await session.execute(select(Membership).where(Membership.user_id == actor.user_id,
-                                                       Membership.organization_id == actor.organization_id,
-                                                       Membership.active.is_(True)))
-    ).scalar_one_or_none()
-    if member is None:
-        raise NotFound(_("You are not a member of this organization."))
-    return member
 
 
 async def list_devices(session: AsyncSession, actor: Actor) -> list[PushSubscription]:

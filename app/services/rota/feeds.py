@@ -26,6 +26,7 @@ from app.db import get_database
 from app.i18n import _
 from app.models import Assignment, CalendarFeed, Membership, Organization, ShiftType, User, utcnow
 from app.services import audit
+from app.services.organizations import my_membership
 from app.services.errors import NotFound
 from app.services.events import commit, emit
 from app.services.permissions import can, require
@@ -95,21 +96,9 @@ def valid_token(token: str) -> bool:
 # -- managing feeds --------------------------------------------------------------------------------------
 
 
-async def _membership(session: AsyncSession, actor: Actor) -> Membership:
-    require(actor, "schedule.read")
-    member = (
-        await session.execute(select(Membership).where(Membership.user_id == actor.user_id,
-                                                       Membership.organization_id == actor.organization_id,
-                                                       Membership.active.is_(True)))
-    ).scalar_one_or_none()
-    if member is None:
-        raise NotFound(_("You are not a member of this organization."))
-    return member
-
-
 async def my_feed(session: AsyncSession, actor: Actor) -> CalendarFeed | None:
     """The actor's live feed of their own shifts, if they made one."""
-    member = await _membership(session, actor)
+    member = await my_membership(session, actor)
     return (
         await session.execute(select(CalendarFeed).where(CalendarFeed.membership_id == member.id,
                                                          CalendarFeed.organization_id == actor.organization_id,
@@ -165,7 +154,7 @@ async def _issue(session: AsyncSession, actor: Actor, feed: CalendarFeed | None,
 
 async def create_my_feed(session: AsyncSession, actor: Actor) -> FeedSecret:
     """The actor's own feed; if one is live, it gets a new address (the old one stops working)."""
-    member = await _membership(session, actor)
+    member = await my_membership(session, actor)
     return await _issue(session, actor, await my_feed(session, actor), membership_id=member.id)
 
 
@@ -190,7 +179,7 @@ async def create_shift_type_feed(session: AsyncSession, actor: Actor, shift_type
 async def _owned_feed(session: AsyncSession, actor: Actor, feed_id: int) -> CalendarFeed:
     """A live feed the actor may change: their own, or a shift type's for owners and managers.
     Anything else, another member's or another organization's, is "not found"."""
-    member = await _membership(session, actor)
+    member = await my_membership(session, actor)
     feed = (
         await session.execute(select(CalendarFeed).where(CalendarFeed.id == feed_id,
                                                          CalendarFeed.organization_id == actor.organization_id,
