@@ -169,7 +169,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
             report.sections.append((f"rounds serve log ({server.url})", server.log_tail(40)))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server() -> Iterator[LiveServer]:
     server = LiveServer("main")
     try:
@@ -180,7 +180,7 @@ def live_server() -> Iterator[LiveServer]:
         server.cleanup()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(live_server: LiveServer) -> str:
     return live_server.url
 
@@ -205,7 +205,7 @@ def make_server() -> Iterator[Callable[[], LiveServer]]:
 # -- browser ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -213,7 +213,7 @@ def playwright_instance() -> Iterator[Any]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance: Any) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
