@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,11 @@ def create_app() -> Litestar:
 
     async def on_startup(app: Litestar) -> None:
         live.set_channels(channels)
+        # Everything loaded so far lives as long as the process: keep it out of the cyclic GC's scans,
+        # and collect young objects less often (a month view allocates tens of thousands). Measured in
+        # benchmarks/: it trims the month view's p95.
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 50)
         if settings.in_process_worker:
             from workers.runner import start_embedded_worker
 
