@@ -10,7 +10,7 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import HTTPException
 from litestar.middleware import AbstractMiddleware
 from litestar.types import Receive, Scope, Send
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.config import get_settings
 from app.db import get_database
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
 
 __all__ = (
-    "COOKIE",
     "AuthContext",
     "AuthMiddleware",
     "LoginRequired",
@@ -45,9 +44,6 @@ TOUCH_EVERY = timedelta(seconds=60)
 def cookie_name() -> str:
     # The __Host- prefix pins the cookie to this host and path / over https.
     return "__Host-rounds_session" if get_settings().secure_cookies else "rounds_session"
-
-
-COOKIE = "rounds_session"
 
 
 class LoginRequired(HTTPException):
@@ -255,7 +251,3 @@ def platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
         raise LoginRequired()
     if not auth.user.is_platform_admin:
         raise HTTPException(status_code=404, detail="Not found")
-
-
-def select_membership(user_id: int, organization_id: int):  # noqa: ANN201
-    return select(Membership).where(Membership.user_id == user_id, Membership.organization_id == organization_id)
