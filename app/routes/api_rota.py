@@ -309,15 +309,21 @@ class RotaApiController(Controller):
             if data.to_member_id is None:
                 raise ValidationFailed({"to_member_id": _("say whom the shift is offered to")})
             give = await trades.assignment_of(db, actor, membership_id=data.member_id, shift_code=data.shift,
-                                              day=data.date, field_name="shift")
+                                              day=data.date, field_name="shift", date_field="date")
             take = None
             if data.take_shift or data.take_date:
                 take = await trades.assignment_of(db, actor, membership_id=data.to_member_id,
                                                   shift_code=data.take_shift, day=data.take_date,
-                                                  field_name="take_shift")
-            req = await trades.offer_swap(db, actor, membership_id=data.member_id, assignment_id=give.id,
-                                          to_membership_id=data.to_member_id,
-                                          take_assignment_id=take.id if take else None, note=data.note)
+                                                  field_name="take_shift", date_field="take_date")
+            try:
+                req = await trades.offer_swap(db, actor, membership_id=data.member_id, assignment_id=give.id,
+                                              to_membership_id=data.to_member_id,
+                                              take_assignment_id=take.id if take else None, note=data.note)
+            except ValidationFailed as exc:
+                # The service speaks the web form's field names; say the ones this endpoint takes.
+                names = {"assignment_id": "shift", "to_membership_id": "to_member_id",
+                         "take_assignment_id": "take_shift", "membership_id": "member_id"}
+                raise ValidationFailed({names.get(k, k): v for k, v in exc.errors.items()}) from None
         else:
             raise ValidationFailed({"kind": _("use 'time_off' or 'swap'")})
         req = await request_service.get_request(db, actor, req.id)
@@ -432,7 +438,8 @@ class GenerateApiController(Controller):
     @post("/schedule/generate", summary="Generate a draft schedule", status_code=202)
     async def create_generation(self, request: Request[Any, Any, Any], db: AsyncSession, data: GenerateIn) -> DraftOut:
         """Queue the generation of a draft (scope ``schedule:write``); poll ``/schedule/drafts/{id}`` until its
-        status is ``done`` or ``infeasible``. Nothing is visible to members until it is published."""
+        status is ``done``, ``infeasible`` (``explanation.problems`` says why) or ``failed`` (the run stopped; generate
+        again). Nothing is visible to members until it is published."""
         from app.services.rota import drafts
 
         actor = await api_actor(request, db, "schedule:write")

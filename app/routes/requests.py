@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import AuthContext, in_organization, needs
@@ -26,6 +26,8 @@ from app.services.rota.request_support import OPEN_STATUSES, takes_shifts
 from app.views import requests as views
 
 __all__ = ("RequestsController",)
+
+SHOWN_SHIFTS = 6  # upcoming shifts listed before "N more shifts"
 
 
 def _tz(auth: AuthContext) -> ZoneInfo:
@@ -81,16 +83,20 @@ class RequestsController(Controller):
             members = sorted([auth.membership, *members], key=lambda m: m.user.name.lower())
         shift_types = await setup.list_shift_types(db, actor)
         today = _today(auth)
+        # Preference notices show beside the preferences (the page opens there), not above the fold.
+        key = request.query_params.get("notice") or ""
+        pref_notice = views.notice_text(key) if key.startswith("preference-") else None
+        extra = {"notice": None, "pref_notice": pref_notice} if pref_notice else {}
         return _show(
-            request, "requests/index.html", status_code=status_code,
-            inbox=[views.request_row(r, now) for r in await service.inbox(db, actor)],
-            mine=[views.request_row(r, now) for r in mine], shifts=shifts, me=me, is_manager=is_manager,
+            request, "requests/index.html", status_code=status_code, **extra,
+            inbox=[views.request_row(r, now, me=me) for r in await service.inbox(db, actor)],
+            mine=[views.request_row(r, now, me=me) for r in mine], shifts=shifts, me=me, is_manager=is_manager,
             member_options=views.member_options(members),
             values={"urgency": "advance", "member_id": str(me or ""), **(values or {})}, errors=errors or {},
             preferences=[views.preference_row(p) for p in await preferences.list_preferences(db, actor)],
             pref_values={"pref_kind": "want", "strength": "2", **(pref_values or {})}, pref_errors=pref_errors or {},
             shift_options=views.shift_options(shift_types), strength_options=views.strength_options(),
-            dates=views.default_dates(today))
+            dates=views.default_dates(today), shown_shifts=SHOWN_SHIFTS)
 
     @get("/")
     async def list_requests(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
@@ -269,13 +275,13 @@ class RequestsController(Controller):
         except ValidationFailed as exc:
             await db.rollback()
             return await self._index(request, db, status_code=422, pref_values=data, pref_errors=exc.errors)
-        return redirect("/requests", notice="preference-added")
+        return Redirect("/requests?notice=preference-added#preferences", status_code=303)
 
     @post("/preferences/{preference_id:int}/delete")
     async def delete_preference(self, request: Request[Any, Any, Any], db: AsyncSession, preference_id: int) -> Any:
         auth = require_auth(request)
         await preferences.delete_preference(db, auth.actor, preference_id)
-        return redirect("/requests", notice="preference-removed")
+        return Redirect("/requests?notice=preference-removed#preferences", status_code=303)
 
     # -- one request -----------------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ class RulesController(Controller):
         notice = request_views.notice_text(request.query_params.get("notice"))
         extra = {"notice": notice} if notice else {}
         return page(request, "rules/index.html", status_code=status_code, form=form, errors=errors or {}, tabs=tabs,
-                    **extra)
+                    summary=views.error_summary(errors or {}, form), **extra)
 
     @get("/")
     async def show_rules(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:

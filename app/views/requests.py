@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from babel.dates import format_skeleton
-
-from app.i18n import DEFAULT_LOCALE, _, ngettext
+from app.i18n import _, ngettext
 from app.services.rota.dates import occurrence
-from app.services.rota.request_support import describe, range_label
+from app.services.rota.request_support import day_label, describe, range_label
+from app.services.rota.requests import MAX_AHEAD_DAYS
 from app.services.rota.rules import format_points
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
     from app.models import Assignment, Membership, Preference, RotaRequest, ShiftType
     from app.services.rota.request_support import ChangePreview
-    from app.services.rota.requests import CoverChoice, OpenShift
+    from app.services.rota.requests import CoverChoice, CoverOption, OpenShift
 
 __all__ = (
     "cover_view",
@@ -65,7 +64,7 @@ def notice_text(key: str | None) -> str | None:
 
 
 def _day(day: date) -> str:
-    return format_skeleton("MMMEd", day, locale=DEFAULT_LOCALE)
+    return day_label(day)
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -99,10 +98,12 @@ def shift_label(shift: ShiftType, day: date, tz: ZoneInfo) -> str:
 # -- status ----------------------------------------------------------------------------------------------
 
 
-def status_label(req: RotaRequest) -> tuple[str, str]:
-    """(css tone, text) of a request's status as the people involved read it."""
+def status_label(req: RotaRequest, *, me: int | None = None) -> tuple[str, str]:
+    """(css tone, text) of a request's status as the people involved read it (``me``: who is reading)."""
     if req.status == "pending":
         if req.kind == "swap" and req.target_membership is not None:
+            if me is not None and me == req.target_membership_id:
+                return "pending", _("Waiting for your answer")
             return "pending", _("Waiting for %(name)s", name=req.target_membership.user.name)
         return "pending", _("Waiting for a manager")
     if req.status == "accepted":
@@ -129,8 +130,8 @@ class RequestRow:
     note: str
 
 
-def request_row(req: RotaRequest, now: datetime) -> RequestRow:
-    tone, status = status_label(req)
+def request_row(req: RotaRequest, now: datetime, *, me: int | None = None) -> RequestRow:
+    tone, status = status_label(req, me=me)
     return RequestRow(id=req.id, href=f"/requests/{req.id}", kind=_kind_label(req.kind), summary=describe(req),
                       tone=tone, status=status, emergency=req.urgency == "emergency", age=_ago(req.created_at, now),
                       note=req.note)
@@ -220,7 +221,7 @@ class RequestDetail:
 
 def request_detail(req: RotaRequest, tz: ZoneInfo, now: datetime, *, me: int | None, is_manager: bool,
                    decider_names: dict[int, str]) -> RequestDetail:
-    tone, status = status_label(req)
+    tone, status = status_label(req, me=me)
     facts: list[tuple[str, str]] = []
     created = req.created_at.astimezone(tz)
     facts.append((_("Asked"), _("%(day)s at %(time)s (%(ago)s)", day=_day(created.date()), time=f"{created:%H:%M}",
@@ -285,13 +286,20 @@ class CoverView:
     others: list[tuple[str, str]]  # (name, first reason)
 
 
+def _cover_load(option: CoverOption) -> str:
+    points = format_points(option.points)
+    if option.membership.fte == 1:  # per FTE is the same figure: say it once
+        return ngettext("%(points)s point this month", "%(points)s points this month", 1 if points == "1" else 2,
+                        points=points)
+    return _("%(points)s points this month, %(per)s per FTE (FTE %(fte)s)", points=points,
+             per=format_points(round(option.per_fte, 2)), fte=format_points(option.membership.fte))
+
+
 def cover_view(choices: list[CoverChoice], tz: ZoneInfo) -> list[CoverView]:
     out = []
     for choice in choices:
         a = choice.assignment
-        options = [CoverOptionView(o.membership.id, o.name,
-                                   _("%(points)s points this month, %(per)s per FTE", points=format_points(o.points),
-                                     per=format_points(round(o.per_fte, 2))), i == 0)
+        options = [CoverOptionView(o.membership.id, o.name, _cover_load(o), i == 0)
                    for i, o in enumerate(choice.options)]
         others = [(o.name, o.breaches[0].message) for o in choice.others]
         out.append(CoverView(field=f"cover_{a.id}",
@@ -378,4 +386,4 @@ def assignment_options(rows: list[ShiftRow]) -> list[tuple[str, str]]:
 
 
 def default_dates(today: date) -> dict[str, Any]:
-    return {"min": today.isoformat(), "max": (today + timedelta(days=730)).isoformat()}
+    return {"min": today.isoformat(), "max": (today + timedelta(days=MAX_AHEAD_DAYS)).isoformat()}

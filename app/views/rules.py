@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from app.models import Membership, ShiftType
     from app.services.rota.rules import Rules
 
-__all__ = ("RulesForm", "form_from_data", "form_from_rules")
+__all__ = ("RulesForm", "error_summary", "form_from_data", "form_from_rules")
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,16 @@ def form_from_data(data: dict[str, Any], shift_types: list[ShiftType], members: 
                   combinable=_list(data.get("combinable")), limit_same_day=bool(data.get("limit_same_day")),
                   days_off=days_off, swap=bool(data.get("swap_needs_approval")),
                   claim=bool(data.get("claim_needs_approval")), picks=picks)
+
+
+def error_summary(errors: dict[str, str], form: RulesForm) -> list[tuple[str, str]]:
+    """(link to the field, "where: what is wrong") for each message, in the order of the page."""
+    labels = {limit.name: limit.label for limit in form.limits}
+    order = [limit.name for limit in form.limits if limit.name not in ("auto_approve_days", "min_days_between_calls")]
+    order += ["min_days_between_calls", "forbid_next", "combine_second"]
+    order += [f"days_off_{m.membership_id}" for m in form.members] + ["auto_approve_days"]
+    where = {"forbid_next": _("Shifts that may not follow each other"), "combine_second": _("Two shifts on one day"),
+             **labels, **{f"days_off_{m.membership_id}": _("Days off of %(name)s", name=m.name) for m in form.members}}
+    rank = {key: i for i, key in enumerate(order)}
+    return [(f"#f-{key}", _("%(where)s: %(problem)s", where=where.get(key, key), problem=message))
+            for key, message in sorted(errors.items(), key=lambda kv: rank.get(kv[0], len(rank))) if key != "form"]

@@ -131,11 +131,14 @@ def test_it_lets_a_member_ask_and_a_manager_approve(requests_server: Any, new_co
 
     # ... and would rather not work nights (a wish for the generator, not a rule).
     member.goto(server.url + "/requests#preferences")
+    member.get_by_role("button", name="Add preference").click()  # neither a date nor a shift type
+    expect(member.locator("#f-pref_date-error")).to_be_in_viewport()  # not the top of a long page
     member.get_by_text("I'd rather not").click()
     member.get_by_label("Shift type (optional)").select_option(label="Night call")
     member.get_by_label("How much").select_option("3")
     member.get_by_role("button", name="Add preference").click()
     expect(member.get_by_role("status")).to_contain_text("Preference saved.")
+    expect(member.get_by_role("status")).to_be_in_viewport()
     expect(member.get_by_role("button", name="Remove Would rather avoid Night call shifts")).to_be_visible()
     full_page(member, "requests-index-after")
     assert not member_errors
@@ -178,8 +181,20 @@ def test_it_lets_a_member_ask_and_a_manager_approve(requests_server: Any, new_co
     expect(manager.get_by_role("status")).to_contain_text("Request approved.")
     shoot(manager, "requests-swap-approved", sizes=("desktop", "phone"))
 
-    # The rules: rest, no clinic after a night call, nights are calls, Dr. Patel never works Fridays.
+    # The rules: a half-typed number is named beside its box and linked from the top of the long form.
     manager.goto(server.url + "/rota/rules")
+    manager.set_viewport_size(PHONE)
+    manager.get_by_label("Maximum weekends per month").fill("2x")
+    manager.get_by_role("button", name="Save rules").click()
+    expect(manager.locator("#f-max_weekends_per_month-error")).to_have_text(
+        "Enter a number, or leave it blank for no limit.")
+    summary = manager.get_by_role("alert").filter(has_text="Some rules need a second look")
+    summary.get_by_role("link", name=re.compile("^Maximum weekends per month")).click()
+    expect(manager.get_by_label("Maximum weekends per month")).to_be_in_viewport()
+    shoot(manager, "rules-errors", sizes=("phone",))
+    manager.set_viewport_size(DESKTOP)
+    manager.get_by_label("Maximum weekends per month").fill("")
+    # Rest, no clinic after a night call, nights are calls, Dr. Patel never works Fridays.
     manager.get_by_label("Minimum rest between shifts (hours)").fill("11")
     manager.get_by_label("Maximum working days in a row").fill("6")
     manager.get_by_label("After a shift of type").select_option(label="Night call")

@@ -91,7 +91,7 @@ async def add_preference(session: AsyncSession, actor: Actor, *, kind: Any, day:
     except ValueError:
         errors["strength"] = _("Choose a strength from 1 to 3.")
         level = 2
-    text = str(note or "").strip()
+    text = str(note or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if len(text) > MAX_NOTE:
         errors["pref_note"] = _("Keep it under %(n)d characters.", n=MAX_NOTE)
     if not errors:

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from app.services.rota.dates import Occurrence
 
 __all__ = (
+    "MAX_AHEAD_DAYS",
     "MAX_DAYS",
     "CoverChoice",
     "CoverOption",
@@ -77,6 +78,7 @@ __all__ = (
 )
 
 MAX_DAYS = 366
+MAX_AHEAD_DAYS = 730  # time off starts at most two years ahead (the date inputs say so too)
 MAX_NOTE = 1000
 UPCOMING_DAYS = 62
 
@@ -93,8 +95,13 @@ def parse_day(raw: Any, field_name: str) -> date:
         raise ValidationFailed({field_name: _("Enter a date as YYYY-MM-DD.")}) from None
 
 
+def clean_text(raw: Any) -> str:
+    """Typed text as stored: trimmed, without NUL characters (PostgreSQL refuses them in text columns)."""
+    return str(raw or "").replace("\x00", "").strip()
+
+
 def _note(raw: Any, field_name: str = "note") -> str:
-    text = str(raw or "").strip()
+    text = clean_text(raw)
     if len(text) > MAX_NOTE:
         raise ValidationFailed({field_name: _("Keep it under %(n)d characters.", n=MAX_NOTE)})
     return text
@@ -315,8 +322,11 @@ async def create_time_off(session: AsyncSession, actor: Actor, *, start_date: An
             errors["end_date"] = _("The last day off cannot be before the first.")
         elif (end - start).days + 1 > MAX_DAYS:
             errors["end_date"] = _("Ask for at most %(n)d days at once.", n=MAX_DAYS)
+    if start is not None:
         if start < today:
             errors["start_date"] = _("Time off cannot start in the past.")
+        elif (start - today).days > MAX_AHEAD_DAYS:
+            errors["start_date"] = _("Ask at most two years ahead.")
     if requester is not None and start and end and "end_date" not in errors and "start_date" not in errors:
         clash = (await session.execute(select(RotaRequest).where(
             RotaRequest.membership_id == requester.id, RotaRequest.kind == "time_off",

@@ -375,7 +375,7 @@ def check_change(rules: Rules, person: Person, existing: Sequence[Work], *, add:
         after.append(w)
         _hard_checks(rules, person, w, others, breach)
         _succession_checks(rules, name, w, others, breach)
-        _count_checks(rules, name, w, after, breach)
+        _count_checks(rules, name, w, others, breach)
     order = {rule: i for i, rule in enumerate(_ORDER)}
     return sorted(found, key=lambda b: order.get(b.rule, len(order)))
 
@@ -414,11 +414,14 @@ def _succession_checks(rules: Rules, name: str, w: Work, others: list[Work], bre
             first, second = (w, x) if x.starts_at >= w.ends_at else (x, w)
             rest = (second.starts_at - first.ends_at).total_seconds() / 3600
             if rest < rules.min_rest_hours:
+                hours = format_points(round(rest, 1))
                 breach("min_rest",
-                       _("%(name)s would have only %(h)s hours' rest between %(a)s (%(day_a)s) and %(b)s "
-                         "(%(day_b)s); the minimum is %(min)s.", name=name, h=format_points(round(rest, 1)),
-                         a=first.name, day_a=_day(first.day), b=second.name, day_b=_day(second.day),
-                         min=format_points(rules.min_rest_hours)))
+                       ngettext("%(name)s would have only %(h)s hour's rest between %(a)s (%(day_a)s) and %(b)s "
+                                "(%(day_b)s); the minimum is %(min)s.",
+                                "%(name)s would have only %(h)s hours' rest between %(a)s (%(day_a)s) and %(b)s "
+                                "(%(day_b)s); the minimum is %(min)s.", 1 if hours == "1" else 2, name=name, h=hours,
+                                a=first.name, day_a=_day(first.day), b=second.name, day_b=_day(second.day),
+                                min=format_points(rules.min_rest_hours)))
         if rules.limit_same_day and x.day == w.day and not overlapping and x.shift_type_id != w.shift_type_id \
                 and frozenset((x.shift_type_id, w.shift_type_id)) not in rules.combinable:
             breach("same_day", _("%(name)s would work %(a)s and %(b)s on the same day (%(day)s); the rules do not "
@@ -440,9 +443,13 @@ def _succession_checks(rules: Rules, name: str, w: Work, others: list[Work], bre
                 breach("min_days_between_calls", text)
 
 
-def _count_checks(rules: Rules, name: str, w: Work, after: list[Work], breach: Any) -> None:
+def _count_checks(rules: Rules, name: str, w: Work, others: list[Work], breach: Any) -> None:
+    after = [*others, w]
     dates = {x.day for x in after}
-    if rules.max_consecutive_days is not None:
+    # A second shift on a day already worked lengthens no run of days and adds no weekend: a run or a
+    # weekend count that is already over the limit is not this change's doing.
+    day_was_worked = any(x.day == w.day for x in others)
+    if rules.max_consecutive_days is not None and not day_was_worked:
         first = last = w.day
         while first - timedelta(days=1) in dates:
             first -= timedelta(days=1)
@@ -461,9 +468,12 @@ def _count_checks(rules: Rules, name: str, w: Work, after: list[Work], breach: A
                    _("%(name)s would work %(n)d shifts in the week of %(monday)s (max %(max)d).", name=name,
                      n=count, monday=_day(monday), max=rules.max_shifts_per_week))
     if rules.max_weekends_per_month is not None and is_weekend(w.day):
-        weekends = {x.day - timedelta(days=x.day.weekday() - 5) for x in after
+        def weekends_of(items: list[Work]) -> set[date]:
+            return {x.day - timedelta(days=x.day.weekday() - 5) for x in items
                     if is_weekend(x.day) and (x.day.year, x.day.month) == (w.day.year, w.day.month)}
-        if len(weekends) > rules.max_weekends_per_month:
+
+        weekends = weekends_of(after)
+        if len(weekends) > rules.max_weekends_per_month and len(weekends) > len(weekends_of(others)):
             breach("max_weekends_per_month",
                    _("%(name)s would work %(n)d weekends in %(month)s (max %(max)d).", name=name, n=len(weekends),
                      month=format_skeleton("yMMMM", w.day, locale=DEFAULT_LOCALE),

@@ -67,7 +67,7 @@ MAX_NOTE = 1000
 
 
 def _note(raw: Any) -> str:
-    text = str(raw or "").strip()
+    text = str(raw or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if len(text) > MAX_NOTE:
         raise ValidationFailed({"note": _("Keep the note under %(n)d characters.", n=MAX_NOTE)})
     return text
@@ -94,12 +94,19 @@ async def _open_offer_exists(session: AsyncSession, assignment_id: int) -> bool:
 
 
 async def assignment_of(session: AsyncSession, actor: Actor, *, membership_id: Any, shift_code: Any, day: Any,
-                        field_name: str) -> Assignment:
-    """A member's published shift found by shift type code and date (how the JSON API names a shift)."""
+                        field_name: str, date_field: str | None = None) -> Assignment:
+    """A member's published shift found by shift type code and date (how the JSON API names a shift).
+    Errors name ``field_name`` (the code) or ``date_field`` (the date; ``field_name`` when not given)."""
+    errors: dict[str, str] = {}
+    if not str(shift_code or "").strip():
+        errors[field_name] = _("Give the shift type's code, e.g. 'night-call'.")
+    when = None
     try:
         when = day if isinstance(day, date) else date.fromisoformat(str(day or ""))
     except ValueError:
-        raise ValidationFailed({field_name: _("Enter a date as YYYY-MM-DD.")}) from None
+        errors[date_field or field_name] = _("Enter a date as YYYY-MM-DD.")
+    if errors or when is None:
+        raise ValidationFailed(errors)
     from app.models import ShiftType
 
     row = (await session.execute(select(Assignment).join(ShiftType, ShiftType.id == Assignment.shift_type_id).where(
@@ -186,6 +193,7 @@ async def offer_swap(session: AsyncSession, actor: Actor, *, assignment_id: Any,
     await announce(session, actor, req, "requests.created", "request.created", to=to.user.email,
                    breaks=[b.message for b in check.breaches])
     await notify(session, req, "request_swap_offer", [to], skip_user=actor.user_id,
+                 headline=_("%(name)s asks you to swap a shift", name=giver.user.name),
                  breaches=[b.message for b in check.breaches], effect=check.effect, giver=giver.user.name)
     await commit(session)
     return req

@@ -115,3 +115,44 @@ async def test_it_needs_the_requests_write_scope_and_a_key(client: Browser, worl
 async def test_it_documents_the_endpoint_in_openapi(client: Browser, world: World) -> None:
     schema = (await client.client.get("/api/docs/openapi.json")).json()
     assert "post" in schema["paths"]["/api/v1/requests"]
+
+
+async def test_it_names_the_api_fields_in_swap_errors(client: Browser, world: World) -> None:
+    night = await make_shift(world.owner)
+    sat = next_weekday(5)
+    await assign(world.manager, night, sat, world.member.membership_id)
+    _key, secret = await api_key(world.alpha_id, ["requests:write"])
+
+    async def post(**body: object) -> tuple[int, str]:
+        response = await client.client.post("/api/v1/requests", headers=_auth(secret),
+                                            json={"member_id": world.member.membership_id, "kind": "swap", **body})
+        return response.status_code, response.json()["error"]["message"]
+
+    # This endpoint takes "to_member_id", "shift", "date": its errors say so, not the web form's names.
+    assert await post(shift="night-call", date=sat.isoformat(), to_member_id=world.member.membership_id) == (
+        422, "to_member_id: Choose a colleague, not yourself.")
+    assert await post(to_member_id=world.owner.membership_id) == (
+        422, "shift: Give the shift type's code, e.g. 'night-call'.; date: Enter a date as YYYY-MM-DD.")
+    assert await post(shift="night-call", date="05/12/2030", to_member_id=world.owner.membership_id) == (
+        422, "date: Enter a date as YYYY-MM-DD.")
+    assert await post(shift="night-call", date=sat.isoformat(), to_member_id=world.owner.membership_id,
+                      take_shift="night-call") == (422, "take_date: Enter a date as YYYY-MM-DD.")
+    assert await request_rows() == []
+
+
+async def test_it_keeps_time_off_within_two_years_and_drops_nul_characters(client: Browser, world: World) -> None:
+    _key, secret = await api_key(world.alpha_id, ["requests:write"])
+    start = today() + timedelta(days=20)
+
+    far = await client.client.post("/api/v1/requests", headers=_auth(secret), json={
+        "member_id": world.member.membership_id, "kind": "time_off", "start_date": "9999-12-31"})
+    assert far.status_code == 422
+    assert far.json()["error"]["message"] == "start_date: Ask at most two years ahead."
+    # PostgreSQL refuses NUL in text: a note with one must not turn into a server error.
+    created = await client.client.post("/api/v1/requests", headers=_auth(secret), json={
+        "member_id": world.member.membership_id, "kind": "time_off", "start_date": start.isoformat(),
+        "note": "on\u0000call"})
+    assert created.status_code == 201, created.text
+    assert created.json()["note"] == "oncall"
+    [req] = await request_rows()
+    assert req.note == "oncall"

@@ -30,6 +30,10 @@ async def test_it_saves_preferences_and_lists_them(client: Browser, world: World
                                                           "strength": "1"})
 
     assert wanted.status_code == avoided.status_code == 303
+    # Back at the preferences, with the confirmation beside them rather than above the fold.
+    assert avoided.headers["location"] == "/requests?notice=preference-added#preferences"
+    back = (await client.get("/requests?notice=preference-added")).text
+    assert back.index("Preference saved.") > back.index('id="prefs-h"')
     text = page_text((await client.get("/requests")).text)
     assert "Wants any shift on" in text and "(very much)" in text and "Super Bowl Sunday" in text
     assert "Would rather avoid Night call shifts (a little)" in text
@@ -69,7 +73,9 @@ async def test_it_refuses_a_duplicate_and_removes_a_preference(client: Browser, 
     assert error_of(twice.text, "pref_date") == "There is already a preference for this; remove it first to change it."
 
     page = (await client.get("/requests")).text
-    pref_id = re.search(r'action="/requests/preferences/(\d+)/delete"', page).group(1)  # type: ignore[union-attr]
+    found = re.search(r'action="/requests/preferences/(\d+)/delete#preferences"', page)
+    assert found is not None
+    pref_id = found.group(1)
     # Another member may not remove it (404, as if it did not exist).
     await set_member(world.viewer.membership_id, role="member")
     await client.login(world.viewer.email)

@@ -45,7 +45,7 @@ async def test_it_saves_every_kind_of_rule(client: Browser, world: World) -> Non
     text = page_text(again.text)
     assert "Rules saved." in text
     assert "Night call, then Clinic AM the next day" in text and "Clinic AM and Clinic PM on one day" in text
-    assert 'name="min_rest_hours" type="number"' in again.text and 'value="11"' in again.text
+    assert 'name="min_rest_hours" type="text"' in again.text and 'value="11"' in again.text
     assert "rules.updated" in await audit_actions(world.alpha_id)
 
     # Unticking a kept pair removes it.
@@ -85,3 +85,25 @@ async def test_it_links_the_rules_from_the_setup_pages(client: Browser, world: W
     await client.login(world.owner.email)
     setup = await client.get("/rota/setup")
     assert 'href="/rota/rules"' in setup.text
+
+
+async def test_it_names_a_half_typed_number_and_links_every_error_from_the_top(client: Browser, world: World) -> None:
+    # A number box of type "number" would send "1e" as blank, saved silently as "no limit".
+    await make_shift(world.owner)
+    await client.login(world.manager.email)
+
+    bad = await client.post("/rota/rules", {"min_rest_hours": "1e", "max_weekends_per_month": "9",
+                                            f"days_off_{world.member.membership_id}": [str(d) for d in range(7)]})
+
+    assert bad.status_code == 422
+    assert error_of(bad.text, "min_rest_hours") == "Enter a number, or leave it blank for no limit."
+    assert 'value="1e"' in bad.text
+    summary = page_text(bad.text.split('class="alert alert-error error-summary" role="alert">')[1].split("</div>")[0])
+    assert summary == ("Some rules need a second look: "
+                       "Minimum rest between shifts (hours): Enter a number, or leave it blank for no limit. "
+                       "Maximum weekends per month: Enter a number from 0 to 5. "
+                       "Days off of Mel Member: A member needs at least one working day; untick a day.")
+    assert 'href="#f-min_rest_hours"' in bad.text and 'id="f-min_rest_hours"' in bad.text
+    assert f'href="#f-days_off_{world.member.membership_id}"' in bad.text
+    assert f'id="f-days_off_{world.member.membership_id}"' in bad.text
+    assert (await _rules(world.alpha_id)).min_rest_hours is None

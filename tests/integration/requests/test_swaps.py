@@ -19,6 +19,7 @@ from tests.integration.requests.support import (
     request_rows,
     set_member,
     set_rules,
+    today,
 )
 
 NIGHT = {"weight": 2, "weekend_weight": 3, "holiday_weight": 4}
@@ -103,7 +104,9 @@ async def test_it_sends_an_offer_the_colleague_accepts_and_the_schedule_changes(
     colleague = await make_browser()
     await colleague.login(world.owner.email)
     inbox = page_text((await colleague.get("/requests")).text)
-    assert "Waiting for you 1" in inbox and "Waiting for Olga Owner" in inbox
+    # To the colleague it is their turn, not "Olga Owner's"; the member sees whom it waits for.
+    assert "Waiting for you 1" in inbox and "Waiting for your answer" in inbox and "Waiting for Olga Owner" not in inbox
+    assert "Waiting for Olga Owner" in page_text((await client.get(f"/requests/{req.id}")).text)
     detail = page_text((await colleague.get(f"/requests/{req.id}")).text)
     assert "Before you confirm" in detail and "Breaks no rule." in detail and "Accept the swap" in detail
 
@@ -264,3 +267,18 @@ async def test_it_only_lets_the_colleague_answer(client: Browser, world: World) 
     other = await client.post(f"/requests/{req.id}/answer", {"answer": "accept"})
     assert other.status_code == 404
     assert (await request_rows())[0].status == "pending"
+
+
+async def test_it_folds_the_shifts_after_the_next_six_so_requests_stay_in_reach(client: Browser, world: World) -> None:
+    night = await make_shift(world.owner)
+    first = today() + timedelta(days=2)
+    for i in range(8):
+        await assign(world.manager, night, first + timedelta(days=i), world.member.membership_id)
+    await client.login(world.member.email)
+
+    page = (await client.get("/requests")).text
+
+    shown, folded = page.split('<details class="req-more">')
+    assert shown.count("/requests/swap?assignment=") == 6
+    assert "2 more shifts in the next two months" in page_text(folded)
+    assert folded.split("</details>")[0].count("/requests/swap?assignment=") == 2

@@ -3,6 +3,7 @@ the member's shifts to colleagues in the same transaction (fairest first, no rul
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from app.models import RotaRequest
@@ -70,6 +71,9 @@ async def test_it_shows_each_time_off_error_beside_its_field(client: Browser, wo
     past = await client.post("/requests/time-off", {"start_date": (today() - timedelta(days=1)).isoformat(),
                                                      "end_date": today().isoformat()})
     assert error_of(past.text, "start_date") == "Time off cannot start in the past."
+    far = await client.post("/requests/time-off", {"start_date": (today() + timedelta(days=731)).isoformat(),
+                                                    "end_date": ""})
+    assert error_of(far.text, "start_date") == "Ask at most two years ahead."
     assert await request_rows() == []
 
 
@@ -140,6 +144,9 @@ async def test_it_approves_time_off_over_a_shift_by_handing_it_to_the_chosen_col
     missing = await manager.post(f"/requests/{req.id}/decide", {"decision": "approve"})
     assert missing.status_code == 422
     assert error_of(missing.text, f"cover_{shift_id}") == "Choose who takes this shift, or leave it open."
+    # The page opens at the top: it says there, too, that nothing was decided and where to look.
+    assert "Nothing was decided yet: see the messages under Your decision." in page_text(missing.text)
+    assert 'href="#decide-h"' in missing.text
     assert (await request_rows())[0].status == "pending"
 
     done = await manager.post(f"/requests/{req.id}/decide", {"decision": "approve", "comment": "Get well",
@@ -184,11 +191,13 @@ async def test_it_lists_cover_candidates_who_break_no_rule_fairest_first(client:
     text = page_text(page.text)
     assert f'name="cover_{wanted}" value="{world.viewer.membership_id}"' in page.text
     assert f'name="cover_{wanted}" value="{world.manager.membership_id}"' in page.text
-    assert "Vic Viewer fairest 0 points this month, 0 per FTE" in text
+    assert "Vic Viewer fairest 0 points this month, 0 per FTE (FTE 0.5)" in text
+    # Mona works full time: her points per FTE are her points, said once.
+    assert re.search(r"Mona Manager \d points this month(?!,)", text)
     assert text.index("Vic Viewer") < text.index("Mona Manager")
     assert f'name="cover_{wanted}" value="{world.owner.membership_id}"' not in page.text
     assert "1 more would break a rule" in text
-    assert "Olga Owner : Olga Owner would work Clinic AM on" in text
+    assert "Olga Owner would work Clinic AM on" in text and "Olga Owner : Olga Owner" not in text
 
 
 async def test_it_leaves_a_shift_open_when_the_manager_says_so(client: Browser, world: World) -> None:

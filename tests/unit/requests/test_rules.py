@@ -101,7 +101,7 @@ def test_it_counts_the_extra_hour_on_the_night_clocks_fall_back() -> None:
 def test_it_measures_rest_from_the_end_of_a_night_that_crosses_midnight() -> None:
     rules = Rules(min_rest_hours=11)
     found = messages(rules, [w(NIGHT, date(2026, 5, 4))], add=[w(CLINIC_AM, date(2026, 5, 5))])
-    assert found == ["Dr Patel would have only 1 hours' rest between Night call (Mon, May 4) and Clinic AM "
+    assert found == ["Dr Patel would have only 1 hour's rest between Night call (Mon, May 4) and Clinic AM "
                      "(Tue, May 5); the minimum is 11."]
 
 
@@ -335,3 +335,25 @@ def test_it_explains_each_bad_rules_field(data: dict[str, object], field: str, m
     with pytest.raises(ValidationFailed) as caught:
         parse_rules(data, shift_type_ids=[1, 2, 3], membership_ids=[7])
     assert caught.value.errors[field] == message
+
+
+# -- what the change itself adds -------------------------------------------------------------------------
+
+
+def test_it_does_not_blame_a_second_shift_on_a_day_already_worked_for_a_long_run() -> None:
+    # Already 7 days in a row (over the limit elsewhere); a PM clinic on one of those days adds no day.
+    rules = Rules(max_consecutive_days=6)
+    existing = [w(CLINIC_AM, date(2026, 5, d)) for d in range(4, 11)]
+    assert messages(rules, existing, add=[w(CLINIC_PM, date(2026, 5, 6))]) == []
+    assert messages(rules, existing, add=[w(CLINIC_AM, date(2026, 5, 11))]) == [
+        "Dr Patel would work 8 days in a row, Mon, May 4 to Mon, May 11 (max 6)."]
+
+
+def test_it_does_not_blame_the_other_day_of_a_weekend_already_worked() -> None:
+    # Three weekends in May already (over a limit of 2): the Sunday of a weekend already worked adds none.
+    rules = Rules(max_weekends_per_month=2)
+    existing = [w(NIGHT, date(2026, 5, 2)), w(NIGHT, date(2026, 5, 9)), w(NIGHT, date(2026, 5, 16))]
+    assert messages(rules, existing, add=[w(NIGHT, date(2026, 5, 17))]) == []
+    assert messages(rules, existing, add=[w(CLINIC_PM, date(2026, 5, 9))]) == []
+    assert messages(rules, existing, add=[w(NIGHT, date(2026, 5, 23))]) == [
+        "Dr Patel would work 4 weekends in May 2026 (max 2)."]
