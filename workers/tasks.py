@@ -20,7 +20,7 @@ from app.services.events import event_message
 from workers.broker import broker
 from workers.generate import generate_schedule  # noqa: F401  (the generator's job; enqueue() finds it here)
 
-__all__ = ("deliver_push", "fan_out_event", "process_event", "push_rota_change", "run_every_minute",
+__all__ = ("deliver_push", "fan_out_event", "process_event", "push_notices", "push_rota_change", "run_every_minute",
            "send_digests", "send_email", "sweep")
 
 log = logging.getLogger("rounds.workers")
@@ -144,16 +144,23 @@ class PushRetry(Exception):
 
 
 def fan_out_event(event_id: int) -> None:
-    """Hand a change event to the push job when its kind notifies someone (rota.assigned / unassigned)."""
-    from app.services.push import ROTA_KINDS
+    """Hand a change event to the push jobs: a rota change pushed on its own (rota.assigned / unassigned,
+    not a cell of a published draft), and the notices a service recorded on it beside its emails."""
+    from app.services.notices import notices_of
+    from app.services.push import pushes_each_change
 
     with get_database().sync_session() as session:
         row = session.execute(
-            select(OutboxEvent.kind).where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
+            select(OutboxEvent.kind, OutboxEvent.payload)
+            .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
         ).first()
         session.rollback()
-    if row is not None and row.kind in ROTA_KINDS:
+    if row is None:
+        return
+    if pushes_each_change(row.kind, row.payload):
         push_rota_change.send(event_id)
+    if notices_of(row.payload):
+        push_notices.send(event_id)
 
 
 @dramatiq.actor(max_retries=5, min_backoff=1000, max_backoff=60_000)
@@ -163,6 +170,17 @@ def push_rota_change(event_id: int) -> None:
 
     with get_database().sync_session() as session:
         ids = push.queue_for_event(session, event_id)
+    for notification_id in ids:
+        deliver_push.send(notification_id)
+
+
+@dramatiq.actor(max_retries=5, min_backoff=1000, max_backoff=60_000)
+def push_notices(event_id: int) -> None:
+    """Queue the pushes of the people an event's service told by email (requests, a published rota), and send them."""
+    from app.services import push
+
+    with get_database().sync_session() as session:
+        ids = push.queue_notices(session, event_id)
     for notification_id in ids:
         deliver_push.send(notification_id)
 

@@ -3,8 +3,9 @@
 Two halves:
 
 - For routes (async, an actor): subscribe or remove a device, choose the digest time, send a test.
-- For workers (sync sessions, no actor): turn a rota change event or a due digest into push log
-  rows (:class:`~app.models.PushNotification`, one per device, unique per device and dedup key), and
+- For workers (sync sessions, no actor): turn a rota change event, the notices a service recorded on
+  an event (:mod:`app.services.notices`) or a due digest into push log rows
+  (:class:`~app.models.PushNotification`, one per device, unique per device and dedup key), and
   deliver one row through :class:`app.notify.push.PushTransport`.
 
 A row is written before the send and updated after; every job can run twice without pushing twice.
@@ -38,9 +39,10 @@ from app.models import (
 )
 from app.notify.push import PushMessage, PushTransport, TransportError, allow_http_endpoints, b64url_decode
 from app.services import audit
-from app.services.organizations import my_membership
 from app.services.errors import NotFound, ValidationFailed
 from app.services.events import after_commit, commit, emit, enqueue
+from app.services.notices import notices_of
+from app.services.organizations import my_membership
 from app.services.permissions import require
 from app.services.rota.dates import occurrence
 
@@ -59,10 +61,13 @@ __all__ = (
     "digest_message",
     "list_devices",
     "my_membership",
+    "notice_message",
     "parse_digest_time",
     "parse_subscription",
+    "pushes_each_change",
     "queue_due_digests",
     "queue_for_event",
+    "queue_notices",
     "remove_device",
     "rota_change_message",
     "send_test",
@@ -76,6 +81,7 @@ ROTA_KINDS = frozenset({"rota.assigned", "rota.unassigned"})
 DIGEST_CATCH_UP = timedelta(minutes=60)
 MAX_ATTEMPTS = 6
 CHANGE_TTL = 24 * 3600
+NOTICE_TTL = 3 * 24 * 3600  # a swap offer still matters to a phone that was off over a weekend
 DIGEST_TTL = 4 * 3600
 TEST_TTL = 600
 DIGEST_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -318,13 +324,19 @@ def _queue(session: Session, organization_id: int, user_id: int, key: str, messa
     ).scalars())
 
 
+def pushes_each_change(kind: str, payload: dict[str, Any] | None) -> bool:
+    """Whether a rota change event is pushed on its own: not a cell of a published draft, whose members
+    get one notice for the whole publish instead (``draft_id`` in the payload)."""
+    return kind in ROTA_KINDS and not (payload or {}).get("draft_id")
+
+
 def queue_for_event(session: Session, event_id: int, *, now: datetime | None = None) -> list[int]:
     """The pushes a rota change event means: its member's devices, for a published, not long past shift.
 
     Commits; returns the push log ids to deliver.
     """
     event = session.get(OutboxEvent, event_id)
-    if (event is None or event.kind not in ROTA_KINDS or event.organization_id is None
+    if (event is None or not pushes_each_change(event.kind, event.payload) or event.organization_id is None
             or event.entity_type != "assignment" or not (event.entity_id or "").isdigit()):
         return []
     assignment = session.get(Assignment, int(event.entity_id))  # type: ignore[arg-type]
@@ -338,6 +350,39 @@ def queue_for_event(session: Session, event_id: int, *, now: datetime | None = N
         return []  # a correction of history: nothing to act on
     message = rota_change_message(event.kind, assignment, tz)
     ids = _queue(session, org.id, assignment.membership.user_id, f"event:{event.id}", message, CHANGE_TTL)
+    session.commit()
+    return ids
+
+
+def notice_message(notices: list[dict[str, Any]]) -> PushMessage:
+    """One push from a person's notices on one event: usually one; a manager who hands someone two shifts
+    of a time off tells them twice, and the push says both."""
+    titles = list(dict.fromkeys(str(n["title"]) for n in notices))
+    first = notices[0]
+    return PushMessage(title=titles[0], body=" ".join([*titles[1:], str(first["body"])]), url=str(first["url"]),
+                       tag=first.get("tag"))
+
+
+def queue_notices(session: Session, event_id: int) -> list[int]:
+    """The pushes of the notices recorded on an event beside its emails: each person's devices in the
+    organization, while they are still an active member of it. Commits; returns the push log ids to deliver."""
+    event = session.get(OutboxEvent, event_id)
+    org = session.get(Organization, event.organization_id) if event and event.organization_id else None
+    if event is None or org is None or org.is_suspended:
+        return []
+    by_user: dict[int, list[dict[str, Any]]] = {}
+    for notice in notices_of(event.payload):
+        by_user.setdefault(int(notice["user_id"]), []).append(notice)
+    if not by_user:
+        return []
+    active = set(session.execute(
+        select(Membership.user_id).where(Membership.organization_id == org.id, Membership.active.is_(True),
+                                         Membership.user_id.in_(list(by_user)))
+    ).scalars())
+    ids: list[int] = []
+    for user_id, notices in by_user.items():
+        if user_id in active:
+            ids += _queue(session, org.id, user_id, f"event:{event.id}", notice_message(notices), NOTICE_TTL)
     session.commit()
     return ids
 

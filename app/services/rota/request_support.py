@@ -19,17 +19,18 @@ from sqlalchemy import func, select
 from app.config import get_settings
 from app.i18n import DEFAULT_LOCALE, _
 from app.models import Assignment, Membership, Organization, RotaRequest, User, utcnow
+from app.notify.push import PushMessage
 from app.services import audit
 from app.services.errors import Conflict, NotFound, ValidationFailed
-from app.services.events import emit
-from app.services.mail import queue_email
+from app.services.events import after_commit, emit
+from app.services.notices import tell
 from app.services.rota.load import describe_delta, load_delta, points_of
 from app.services.rota.rules import Breach, Rules, Work, check_change, format_points, holiday_dates, member_context
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from app.models import ShiftType
+    from app.models import OutboxEvent, ShiftType
     from app.services.actor import Actor
 
 __all__ = (
@@ -53,6 +54,7 @@ __all__ = (
 )
 
 OPEN_STATUSES = ("pending", "accepted", "open")
+_ANNOUNCED = "rounds_announced_requests"  # session.info: request id -> the change event announce() emitted
 
 
 # -- time and people -------------------------------------------------------------------------------------
@@ -67,14 +69,21 @@ def today_in(tz: ZoneInfo) -> date:
     return utcnow().astimezone(tz).date()
 
 
+def _far(*days: date) -> bool:
+    """Whether a date is far enough from today (half a year) that "Mon, Jan 1" alone would be ambiguous."""
+    today = utcnow().date()
+    return any(abs((d - today).days) > 183 for d in days)
+
+
 def day_label(day: date) -> str:
-    return format_skeleton("MMMEd", day, locale=DEFAULT_LOCALE)
+    """"Sat, Dec 5"; with the year ("Mon, Jan 1, 2029") when the day is more than half a year away."""
+    return format_skeleton("yMMMEd" if _far(day) else "MMMEd", day, locale=DEFAULT_LOCALE)
 
 
 def range_label(start: date, end: date) -> str:
     if start == end:
         return day_label(start)
-    return format_interval(start, end, "MMMEd", locale=DEFAULT_LOCALE)
+    return format_interval(start, end, "yMMMEd" if _far(start, end) else "MMMEd", locale=DEFAULT_LOCALE)
 
 
 def takes_shifts(m: Membership) -> bool:
@@ -381,35 +390,45 @@ async def transfer(session: AsyncSession, actor: Actor, moves: list[tuple[Assign
 
 
 async def announce(session: AsyncSession, actor: Actor, req: RotaRequest, kind: str, action: str, *,
-                   before: dict[str, Any] | None = None, **after: Any) -> None:
-    """Audit entry and change event (topic ``requests``) of a request's change."""
+                   before: dict[str, Any] | None = None, **after: Any) -> OutboxEvent:
+    """Audit entry and change event (topic ``requests``) of a request's change; :func:`notify` then records
+    on that event whom it told."""
     await audit.record(session, actor, action, entity_type="request", entity_id=req.id, before=before,
                        after={"kind": req.kind, "status": req.status, "member": req.membership.user.email, **after})
-    # ``user_id`` is the requester; ``target_user_id`` the colleague offered a swap or taking a give-away,
-    # so that a notification hook can reach both.
+    # ``user_id`` is the requester; ``target_user_id`` the colleague offered a swap or taking a give-away.
     target = req.target_membership.user_id if req.target_membership is not None else None
-    await emit(session, actor.organization_id, kind, entity_type="request", entity_id=req.id,
-               payload={"user_id": req.membership.user_id, "target_user_id": target, "kind": req.kind,
-                        "status": req.status})
+    event = await emit(session, actor.organization_id, kind, entity_type="request", entity_id=req.id,
+                       payload={"user_id": req.membership.user_id, "target_user_id": target, "kind": req.kind,
+                                "status": req.status})
+    announced = session.info.setdefault(_ANNOUNCED, {})
+    announced[req.id] = event
+    after_commit(session, lambda: announced.pop(req.id, None))
+    return event
 
 
 async def notify(session: AsyncSession, req: RotaRequest, template: str, recipients: list[Membership], *,
-                 skip_user: int | None = None, **context: Any) -> None:
-    """Email each recipient (once; never the person who acted, never a member added by name without an address)."""
-    from app.services.rota.people import is_placeholder
+                 headline: str, skip_user: int | None = None, **context: Any) -> None:
+    """Tell each recipient by email and web push (once; never the person who acted, never a member added by
+    name without an address, only active members of the organization).
 
+    Call it after :func:`announce`: the people emailed here are recorded on the event it emitted, and the
+    worker pushes ``headline`` and what the request says, linking to the request, to exactly them.
+    """
+    event = session.info.get(_ANNOUNCED, {}).get(req.id)
+    if event is None:
+        raise RuntimeError(f"request {req.id}: announce() the change before notify()")
     org = await session.get(Organization, req.organization_id)
-    link = f"{get_settings().base_url}/requests/{req.id}"
+    summary = describe(req)
+    path = f"/requests/{req.id}"
+    push = PushMessage(title=headline, body=summary, url=path, tag=f"request-{req.id}")
     done: set[int] = set()
     for m in recipients:
-        user = m.user
-        if user.id in done or user.id == skip_user or is_placeholder(user.email) or not m.active:
+        if m.user_id in done or m.user_id == skip_user:
             continue
-        done.add(user.id)
-        await queue_email(session, user.email, template,
-                          {"name": user.name, "organization": org.name if org else "", "summary": describe(req),
-                           "link": link, "note": req.note, **context},
-                          organization_id=req.organization_id)
+        values = {"name": m.user.name, "organization": org.name if org else "", "summary": summary,
+                  "link": get_settings().base_url + path, "note": req.note, "headline": headline, **context}
+        if await tell(session, event, m, template=template, context=values, push=push):
+            done.add(m.user_id)
 
 
 def days_between(start: date, end: date) -> list[date]:

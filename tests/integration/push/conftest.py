@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Browser
+from tests.integration.accounts.conftest import mail  # noqa: F401  (a real SMTP server, for the notice tests)
 from tests.integration.push.push_service import Device, PushService
 
 
