@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
+from app.db import get_database
 from app.services import api_keys, organizations
 from app.services.actor import Actor
 
-__all__ = ("ApiV1Controller", "api_actor", "api_rate_limit")
+__all__ = ("ApiV1Controller", "api_actor", "api_key_known", "api_rate_limit")
 
 
 API_RATE_LIMIT = ("minute", 300)
@@ -54,8 +57,7 @@ def api_rate_limit() -> DefineMiddleware:
                             config=RateLimitConfig(rate_limit=API_RATE_LIMIT, identifier_for_request=_rate_key))
 
 
-async def api_actor(request: Request[Any, Any, Any], db: AsyncSession, scope: str) -> Actor:
-    """The organization's actor behind the request's bearer key, if it holds ``scope``."""
+async def _caller(request: ASGIConnection[Any, Any, Any, Any], db: AsyncSession) -> api_keys.ApiCaller:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise ApiAuthError(status_code=401, detail="Send an API key as 'Authorization: Bearer <key>'.",
@@ -64,6 +66,21 @@ async def api_actor(request: Request[Any, Any, Any], db: AsyncSession, scope: st
     if caller is None:
         raise ApiAuthError(status_code=401, detail="This API key is unknown or revoked.",
                            headers={"WWW-Authenticate": "Bearer"})
+    return caller
+
+
+async def api_key_known(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard of every ``/api/v1`` controller: the key is checked before the body is read, so a caller
+    without a valid key gets 401 and learns nothing of what the endpoint accepts (no 400/422 first)."""
+    async with get_database().read_session() as db:
+        caller = await _caller(connection, db)
+        await db.commit()  # the key's "last used" mark, where it was written in this session
+    connection.state.api_caller = caller
+
+
+async def api_actor(request: Request[Any, Any, Any], db: AsyncSession, scope: str) -> Actor:
+    """The organization's actor behind the request's bearer key, if it holds ``scope``."""
+    caller = getattr(request.state, "api_caller", None) or await _caller(request, db)
     if scope not in caller.scopes:
         raise ApiAuthError(status_code=403, detail=f"This API key lacks the '{scope}' scope.")
     return Actor(user_id=None, label=f"api-key:{caller.name}", organization_id=caller.organization.id,
@@ -103,6 +120,7 @@ class ApiV1Controller(Controller):
     path = "/api/v1"
     tags = ["members"]
     middleware = [api_rate_limit()]
+    guards = [api_key_known]
 
     @get("/members", summary="List the organization's members")
     async def list_members(self, request: Request[Any, Any, Any], db: AsyncSession) -> MemberList:

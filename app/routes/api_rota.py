@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import _
 from app.models import Location, Organization, utcnow
-from app.routes.api import api_actor, api_rate_limit
+from app.routes.api import api_actor, api_key_known, api_rate_limit
 from app.services.errors import ValidationFailed
 from app.services.rota import schedule, setup
 from app.services.rota.dates import parse_when
@@ -201,6 +201,7 @@ class RotaApiController(Controller):
     path = "/api/v1"
     tags = ["rota"]
     middleware = [api_rate_limit()]
+    guards = [api_key_known]
 
     @get("/shift-types", summary="List shift types")
     async def list_shift_types(self, request: Request[Any, Any, Any], db: AsyncSession) -> ShiftTypeList:
@@ -434,6 +435,7 @@ class GenerateApiController(Controller):
     path = "/api/v1"
     tags = ["generator"]
     middleware = [api_rate_limit()]
+    guards = [api_key_known]
 
     @post("/schedule/generate", summary="Generate a draft schedule", status_code=202)
     async def create_generation(self, request: Request[Any, Any, Any], db: AsyncSession, data: GenerateIn) -> DraftOut:

@@ -188,3 +188,14 @@ async def test_it_serves_the_openapi_document(client: Browser, world: World) -> 
     assert document["openapi"].startswith("3.")
     assert "get" in document["paths"]["/api/v1/members"]
     assert not [p for p in document["paths"] if not p.startswith("/api/")]  # no HTML pages in it
+
+
+@pytest.mark.parametrize("path", [MEMBERS, "/api/v1/requests", "/api/v1/shift-types", "/api/v1/assignments",
+                                  "/api/v1/schedule/generate"])
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer rk_not-a-real-key"}])
+async def test_it_refuses_a_caller_without_a_key_before_reading_the_body(
+        client: Browser, world: World, path: str, headers: dict[str, str]) -> None:
+    # A body that fails validation: without a valid key, the answer must not say what the endpoint accepts.
+    response = await client.client.post(path, headers=headers, content=b'{"kind": 7, "date": "never"')
+    assert_error(response, 401, "unauthorized")
+    assert "WWW-Authenticate" in response.headers
