@@ -6,7 +6,7 @@ worker keeps fresh in the background so that they still answer when the service 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from litestar import Controller, Request, get
@@ -25,6 +25,15 @@ __all__ = ("OnCallController",)
 
 AGENDA_DAYS = 30
 MAX_DISTANCE = timedelta(days=3653)  # far-off years are typing mistakes (and overflow date arithmetic)
+
+
+def _later_start(raw: str | None, today: date) -> date | None:
+    """The day ``?from=`` names when it lies after today and within a year and a half; otherwise None."""
+    try:
+        start = date.fromisoformat((raw or "").strip()[:10])
+    except ValueError:
+        return None
+    return start if today < start <= today + timedelta(days=550) else None
 
 
 class OnCallController(Controller):
@@ -71,16 +80,28 @@ class OnCallController(Controller):
 
     @get("/rota/mine")
     async def list_my_shifts(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
-        """The signed-in member's published shifts over the next 30 days, as an agenda."""
+        """The signed-in member's published shifts over the next 30 days, as an agenda.
+
+        ``?from=YYYY-MM-DD`` starts the 31 days at a later day: the "rota published" notice links to the
+        first day of the published month, which may lie beyond the next 30 days.
+        """
         auth = require_auth(request)
         tz = await schedule.org_timezone(db, auth.organization.id)  # type: ignore[union-attr]
         today = utcnow().astimezone(tz).date()
-        end = today + timedelta(days=AGENDA_DAYS - 1)
+        start = _later_start(request.query_params.get("from"), today)
+        first = today if start is None else start
+        if start is None:
+            end = today + timedelta(days=AGENDA_DAYS - 1)
+            heading, empty = _("My shifts, next 30 days"), _("You have no shifts in the next 30 days.")
+        else:
+            end = start + timedelta(days=AGENDA_DAYS)
+            heading = _("My shifts from %(day)s", day=day_label(start))
+            empty = _("You have no shifts from %(first)s to %(last)s.", first=day_label(start), last=day_label(end))
         membership = auth.membership
         days = []
         if membership is not None:
-            slots = await schedule.load_slots(db, auth.actor, today, end, membership_id=membership.id)
-            days = agenda(slots, membership.id, tz=tz, start=today, end=end, today=today)
+            slots = await schedule.load_slots(db, auth.actor, first, end, membership_id=membership.id)
+            days = agenda(slots, membership.id, tz=tz, start=first, end=end, today=today)
         in_schedule = bool(membership and membership.in_schedule and membership.role != "viewer")
         return page(
             request,
@@ -88,7 +109,10 @@ class OnCallController(Controller):
             days=days,
             in_schedule=in_schedule,
             today=today.isoformat(),
-            range_label=_("%(first)s to %(last)s", first=day_label(today), last=day_label(end)),
+            heading=heading,
+            empty=empty,
+            refresh_url="/rota/mine" if start is None else f"/rota/mine?from={start.isoformat()}",
+            range_label=_("%(first)s to %(last)s", first=day_label(first), last=day_label(end)),
             timezone=str(tz),
             shift_count=sum(len(d.entries) for d in days),
         )

@@ -40,6 +40,8 @@ async def tell_members(session: AsyncSession, draft: ScheduleDraft, membership_i
     for a in sorted(rows.scalars().unique(), key=lambda a: (a.date, a.shift_type.start_time, a.shift_type.name)):
         mine.setdefault(a.membership_id, []).append(a)
     span = format_interval(draft.start_date, draft.end_date, "yMMMd", locale=DEFAULT_LOCALE)
+    # The agenda from the draft's first day (a later month lies beyond "my shifts, next 30 days").
+    url = f"{MINE_URL}?from={draft.start_date.isoformat()}"
     told = 0
     for shifts in sorted(mine.values(), key=lambda s: s[0].membership.user.name.lower()):
         member = shifts[0].membership
@@ -47,9 +49,9 @@ async def tell_members(session: AsyncSession, draft: ScheduleDraft, membership_i
                             "The rota for %(range)s is published: you have %(num)d shifts.", len(shifts), range=span)
         lines = [_("%(day)s: %(shift)s at %(time)s", day=format_skeleton("MMMEd", a.date, locale=DEFAULT_LOCALE),
                    shift=a.shift_type.name, time=a.shift_type.start_time.strftime("%H:%M")) for a in shifts]
-        push = PushMessage(title=_("Rota published"), body=headline, url=MINE_URL, tag=f"published-{draft.id}")
+        push = PushMessage(title=_("Rota published"), body=headline, url=url, tag=f"published-{draft.id}")
         told += await tell(session, event, member, template="rota_published", push=push,
                            context={"name": member.user.name, "organization": org.name if org else "",
                                     "range": span, "headline": headline, "shifts": lines,
-                                    "link": get_settings().base_url + MINE_URL})
+                                    "link": get_settings().base_url + url})
     return told

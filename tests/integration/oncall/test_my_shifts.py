@@ -158,3 +158,29 @@ def test_it_lists_last_nights_shift_on_the_first_day_as_continuing() -> None:
     [day] = result
     assert day.day == first and day.relative == "Today"
     assert day.entries[0].note == "continues from Fri 27 Feb, until 07:00"
+
+
+async def test_it_starts_the_agenda_at_a_later_day_when_asked(client: Browser, world: World) -> None:
+    shifts = await seed_shift_types(world)
+    later = today() + timedelta(days=45)
+    await assign(world.alpha_id, shifts["clinic-am"], today() + timedelta(days=1), mid(world.member))
+    await assign(world.alpha_id, shifts["clinic-am"], later + timedelta(days=2), mid(world.member))
+    await client.login(world.member.email)
+
+    response = await client.get(f"/rota/mine?from={later.isoformat()}")
+
+    assert response.status_code == 200
+    [only] = days(response.text)  # the shift of tomorrow lies before the asked day
+    assert "Clinic AM" in only and not only.startswith(("Today", "Tomorrow"))
+    assert f'hx-get="/rota/mine?from={later.isoformat()}"' in response.text  # live refresh keeps the range
+    assert "My shifts from" in page_text(response.text)
+
+
+async def test_it_ignores_a_from_day_it_cannot_use(client: Browser, world: World) -> None:
+    await seed_shift_types(world)
+    await client.login(world.member.email)
+
+    for raw in ("yesterday", "2001-01-01", (today() + timedelta(days=2000)).isoformat(), "9999-99-99"):
+        response = await client.get(f"/rota/mine?from={raw}")
+        assert response.status_code == 200, raw
+        assert "My shifts, next 30 days" in response.text, raw

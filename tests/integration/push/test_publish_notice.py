@@ -4,6 +4,7 @@ shift; hand edits of the published schedule afterwards are still pushed one by o
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,7 @@ async def test_it_sends_each_member_one_email_and_one_push_when_a_month_is_publi
     }
     for person, body in expected.items():
         got = person.pushes(push_service, 2 if person is member else 1)
-        assert got[-1] == {"title": "Rota published", "body": body, "url": "/rota/mine",
+        assert got[-1] == {"title": "Rota published", "body": body, "url": f"/rota/mine?from={first.isoformat()}",
                            "tag": f"published-{draft_id}"}
     await all_events_handled()
     await asyncio.sleep(0.3)  # a push queued by a per-cell event would be on its way by now
@@ -89,7 +90,12 @@ async def test_it_sends_each_member_one_email_and_one_push_when_a_month_is_publi
     assert expected[member] in text
     assert f"- {first:%a, %b} {first.day}: Night call at 19:00" in text
     assert text.count("\n- ") == count[world.member.membership_id] + 1
-    assert "http://testserver.local/rota/mine" in text
+    assert f"http://testserver.local/rota/mine?from={first.isoformat()}" in text
+    # The link opens the member's agenda at the published month, which may lie beyond the next 30 days.
+    agenda = await member.browser.get(f"/rota/mine?from={first.isoformat()}")
+    assert agenda.status_code == 200
+    assert f"My shifts from {first:%a} {first.day} {first:%b}" in html.unescape(agenda.text)
+    assert f'data-day="{first.isoformat()}"' in agenda.text
     assert await emails_of(world.manager.email) == [] and await emails_of(world.viewer.email) == []
 
     # A hand edit of the published month is still pushed to the people it moves.
