@@ -9,7 +9,7 @@ import dramatiq
 
 from workers.broker import broker
 
-__all__ = ("generate_schedule",)
+__all__ = ("generate_schedule", "sweep_stale_drafts")
 
 log = logging.getLogger("rounds.workers")
 assert broker is not None
@@ -19,28 +19,24 @@ assert broker is not None
 def generate_schedule(draft_id: int) -> None:
     """Generate draft ``draft_id``; its page follows along over SSE (event "generate").
 
-    Not retried: a failed run marks the draft infeasible with a message, and the manager regenerates.
+    Not retried: a run that raises marks the draft failed with a message, and the manager generates again.
+    A run whose process dies is found by the sweeper (:func:`sweep_stale_drafts`).
     """
-    from app.services.rota.drafts import run_draft_in_worker
+    from app.services.rota.drafts import fail_draft_in_worker, run_draft_in_worker
 
     try:
         status = asyncio.run(run_draft_in_worker(draft_id))
         log.info("draft %s: %s", draft_id, status)
     except Exception:
         log.exception("generating draft %s failed", draft_id)
-        _mark_failed(draft_id)
+        try:
+            asyncio.run(fail_draft_in_worker(draft_id))
+        except Exception:  # the sweeper fails it once its heartbeat is old
+            log.exception("could not mark draft %s failed", draft_id)
 
 
-def _mark_failed(draft_id: int) -> None:
-    from sqlalchemy import update
+def sweep_stale_drafts() -> list[int]:
+    """The sweeper's step: drafts whose run stopped (no heartbeat) or never started become failed."""
+    from app.services.rota.drafts import sweep_stale_drafts as sweep
 
-    from app.db import get_database
-    from app.i18n import _
-    from app.models import ScheduleDraft
-
-    with get_database().sync_session() as session:
-        session.execute(update(ScheduleDraft).where(ScheduleDraft.id == draft_id).values(
-            status="infeasible",
-            explanation={"problems": [{"kind": "error", "message": _("The generator stopped with an error."),
-                                       "hint": _("Try again; if it keeps failing, tell your administrator.")}]}))
-        session.commit()
+    return sweep()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import dramatiq
 
 from app.config import get_settings
-from workers import tasks
+from workers import generate, tasks
 from workers.broker import broker
 
 __all__ = ("WorkerHandle", "run_worker_forever", "start_embedded_worker")
@@ -39,6 +39,10 @@ def _sweep_loop(stop: threading.Event, every: float) -> None:
             tasks.run_every_minute()  # daily push digests; once a minute, however often the sweep runs
         except Exception:
             log.exception("the minutely jobs failed; trying again next minute")
+        try:
+            generate.sweep_stale_drafts()  # a generator run whose worker died: failed, so the manager can retry
+        except Exception:
+            log.exception("sweeping stale drafts failed; trying again in %ss", every)
 
 
 def _start(threads: int) -> WorkerHandle:

@@ -41,7 +41,9 @@ class EquityController(Controller):
         if errors:
             start, end, _errors = views.parse_period(None, None, utcnow().astimezone(tz).date())
         ledger = await equity.ledger(db, auth.actor, start, end)
-        return page(request, "equity/index.html", status_code=422 if errors else 200, view=views.ledger_view(ledger),
+        me = auth.membership.id if auth.membership is not None and not auth.viewing_as else None
+        return page(request, "equity/index.html", status_code=422 if errors else 200,
+                    view=views.ledger_view(ledger, me=me),
                     errors=errors, raw={"from": request.query_params.get("from", start.isoformat()),
                                         "to": request.query_params.get("to", end.isoformat())},
                     can_generate=auth.can("schedule.manage"))

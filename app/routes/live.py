@@ -50,6 +50,7 @@ class LiveController(Controller):
         auth = require_auth(request)
         org_id = auth.organization.id  # type: ignore[union-attr]
         session_id, user_id, viewing_as = auth.web_session.id, auth.user.id, auth.viewing_as
+        sees_drafts = auth.can("schedule.manage")  # a role change ends the stream (ENDS_SESSION)
 
         async def events() -> AsyncGenerator[ServerSentEventMessage, None]:
             async with channels.start_subscription([channel_for(org_id)]) as subscriber:
@@ -77,10 +78,13 @@ class LiveController(Controller):
                             # Privileges changed: the page reconnects (and re-authenticates) or stops.
                             yield ServerSentEventMessage(event="session", data="changed")
                             return
+                        if message.get("topic") == "generate" and not sees_drafts:
+                            continue  # drafts are nobody's business but managers' until published
                         data = raw.decode() if isinstance(raw, bytes) else str(raw)
                         yield ServerSentEventMessage(event=message.get("topic", "change"), data=data,
                                                      id=message.get("id"))
-                        yield ServerSentEventMessage(event="change", data=data)
+                        if message.get("kind"):  # a stored change; a generator's progress tick is not one
+                            yield ServerSentEventMessage(event="change", data=data)
                 finally:
                     pump_task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -74,19 +74,23 @@ def _day(day: date) -> str:
     return format_skeleton("yMMMd", day, locale=DEFAULT_LOCALE)
 
 
-def ledger_view(ledger: Ledger) -> dict[str, Any]:
+def ledger_view(ledger: Ledger, *, me: int | None = None) -> dict[str, Any]:
+    """The page's figures; ``me`` (the reader's membership) marks their own row and explanation."""
     rows = []
     for r in ledger.rows:
         dev = r.deviation
         rows.append({
-            "id": r.membership_id, "name": r.name, "fte": _n(r.fte), "points": _n(r.points), "per_fte": _n(r.per_fte),
+            "id": r.membership_id, "anchor": f"why-{r.membership_id}", "is_me": r.membership_id == me,
+            "name": r.name, "fte": _n(r.fte), "points": _n(r.points), "per_fte": _n(r.per_fte),
             "deviation": ("+" if dev > 0.005 else "−" if dev < -0.005 else "±") + _n(abs(dev)),
             "tone": "over" if dev > 0.005 else "under" if dev < -0.005 else "even",
             "shifts": r.shifts, "weekends": r.weekends, "holidays": r.holidays, "nights": r.nights,
             "weekend_points": _n(r.weekend_points), "holiday_points": _n(r.holiday_points),
             "ytd": _n(r.ytd_points), "ytd_per_fte": _n(r.ytd_per_fte), "lines": r.lines,
         })
+    mine = next((row for row in rows if row["is_me"]), None)
     return {
+        "me": mine,
         "start": ledger.start.isoformat(), "end": ledger.end.isoformat(),
         "title": _("%(start)s to %(end)s", start=_day(ledger.start), end=_day(ledger.end)),
         "year": ledger.year_start.year, "rows": rows, "total": _n(ledger.total),

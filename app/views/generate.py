@@ -53,9 +53,11 @@ STATUS_LABELS = {
     "running": lambda: _("Generating"),
     "done": lambda: _("Ready to review"),
     "infeasible": lambda: _("Not possible as set up"),
+    "failed": lambda: _("Stopped"),
     "published": lambda: _("Published"),
 }
-STATUS_TONES = {"queued": "pending", "running": "pending", "done": "ok", "infeasible": "muted", "published": "ok"}
+STATUS_TONES = {"queued": "pending", "running": "pending", "done": "ok", "infeasible": "muted", "failed": "no",
+                "published": "ok"}
 
 
 def status_label(status: str) -> str:
@@ -82,7 +84,9 @@ def progress_view(draft: ScheduleDraft) -> dict[str, Any]:
     seconds = float(params.get("seconds") or progress.get("seconds") or 10)
     elapsed = float(progress.get("elapsed") or info.get("elapsed") or 0)
     running = draft.status in RUNNING
-    if not running:
+    if draft.status == "failed":  # how far the run got before it stopped; it left no schedule behind
+        percent = max(0, min(99, round(100 * elapsed / seconds)))
+    elif not running:
         percent = 100
     else:
         percent = max(2, min(99, round(100 * elapsed / seconds))) if draft.status == "running" else 0
@@ -99,7 +103,8 @@ def progress_view(draft: ScheduleDraft) -> dict[str, Any]:
         "best": None if best is None else _("%(v)s points per FTE", v=format_points(best)),
         "best_label": _("Largest deviation from fair share so far") if running else
         _("Largest deviation from fair share"),
-        "bound": None if bound is None else _("%(v)s points per FTE", v=format_points(bound)),
+        "bound": _("%(v)s points per FTE", v=format_points(bound)) if bound is not None else (
+            _("none proven in the time given") if draft.status in ("done", "published") else None),
         "url": f"/rota/drafts/{draft.id}/progress?seen={draft.status}",
     }
 
@@ -152,7 +157,7 @@ def draft_page(draft: ScheduleDraft, published: list[Slot], drafted: list[Slot],
         if shift_filter and slot.shift.code != shift_filter:
             continue
         now, new = now_by.get((sid, day), []), new_by.get((sid, day), [])
-        changed += bool(new)
+        changed += len(new)
         locked += sum(1 for c in new if c["locked"])
         if changed_only and not new:
             continue
@@ -169,7 +174,8 @@ def draft_page(draft: ScheduleDraft, published: list[Slot], drafted: list[Slot],
         "status": draft.status,
         "editable": editable,
         "publishable": draft.status == "done",
-        "regenerable": draft.status in ("done", "infeasible"),
+        "regenerable": draft.status in ("done", "infeasible", "failed"),
+        "failed": draft.status == "failed",
         "problems": info.get("problems") or [],
         "days": day_rows,
         "changed": changed,

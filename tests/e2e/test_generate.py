@@ -92,4 +92,12 @@ def test_it_generates_locks_regenerates_and_publishes_a_month(generate_server: L
     member.goto(base + "/rota/equity?" + month)
     expect(member.get_by_text("Total ", exact=False).first).to_be_attached()
     shoot(member, "equity-ledger")
+    # From their own shifts a member jumps to how their points arose, already unfolded.
+    member.goto(base + "/rota/mine")
+    member.get_by_role("link", name="My points in the equity ledger").click()
+    member.wait_for_url("**/rota/equity#why-*")
+    mine = member.locator("details.is-me")
+    expect(mine).to_have_attribute("open", "")
+    expect(mine.locator("summary")).to_contain_text("you")
+    expect(mine.get_by_text("points per FTE", exact=False).first).to_be_in_viewport()
     assert errors == []

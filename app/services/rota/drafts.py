@@ -5,27 +5,37 @@ range (assignments with ``draft_id`` set, ``source='generated'``); nobody but ow
 it (``schedule.manage``: others get 404 for its id, like an outsider), not in the calendar, feeds or
 the API, until :func:`publish` moves its assignments into the published schedule in one transaction.
 
-Statuses: queued -> running -> done | infeasible (an explanation says why) -> published.
+Statuses: queued -> running -> done | infeasible (an explanation says why) -> published; a run that stops
+without a result (its worker died, an error) ends as failed, with a message saying to generate again.
+
+A running draft has a heartbeat: the run writes its progress and the time every second. The worker's sweeper
+(:func:`fail_stale_drafts`) takes a draft whose heartbeat stopped for :data:`HEARTBEAT_GRACE`, or that runs
+well past its time limit, for dead: failed, audited and announced, so the manager's page shows it at once and
+the manager can generate again. A run that was taken for dead and still finishes writes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time as clock
-from datetime import date, timedelta
+import uuid
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.config import get_settings
 from app.i18n import _
 from app.models import Assignment, Membership, ScheduleDraft, ShiftType, utcnow
 from app.services import audit
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.events import after_commit, commit, emit, enqueue
 from app.services.permissions import can, require
+from app.services.rota import published
 from app.services.rota.generate import (
     DEFAULT_HISTORY_MONTHS,
     DEFAULT_SECONDS,
@@ -33,6 +43,7 @@ from app.services.rota.generate import (
     MAX_SECONDS,
     Built,
     build_problem,
+    could_pair,
     decode,
     load_inputs,
     solve_options,
@@ -45,12 +56,20 @@ if TYPE_CHECKING:
     from app.services.actor import Actor
     from app.services.rota.solver import Solution
 
-__all__ = ("get_draft", "list_drafts", "parse_request", "publish", "reassign_cell", "regenerate", "request_draft",
-           "run_draft", "run_draft_in_worker", "set_lock", "store_result")
+__all__ = ("HEARTBEAT_GRACE", "fail_draft", "fail_draft_in_worker", "fail_stale_drafts", "get_draft", "list_drafts",
+           "parse_request", "publish", "reassign_cell", "regenerate", "request_draft", "run_draft",
+           "run_draft_in_worker", "set_lock", "stale_reason", "store_result", "sweep_stale_drafts")
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(seconds=MAX_SECONDS + 120)
+BEAT_SECONDS = 1.0
+"""How often a run records its progress and heartbeat."""
+HEARTBEAT_GRACE = timedelta(seconds=30)
+"""A running draft whose heartbeat is older than this has stopped."""
+RUN_MARGIN = timedelta(seconds=60)
+"""What a run may take beyond its time limit: explaining an impossible range, writing the result."""
+QUEUE_GRACE = timedelta(minutes=10)
+"""A draft still waiting to start after this long lost its job (a restart of the in-process worker)."""
 
 
 def parse_request(data: dict[str, Any]) -> tuple[date, date, float, int]:
@@ -139,10 +158,33 @@ async def draft_assignments(session: AsyncSession, draft: ScheduleDraft) -> list
     return list(rows.scalars().unique())
 
 
+def _instant(raw: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+def stale_reason(draft: ScheduleDraft, now: datetime) -> str | None:
+    """Why a queued or running draft is taken for dead, or None: "stopped" (no heartbeat for
+    :data:`HEARTBEAT_GRACE`), "overdue" (past its time limit, :data:`RUN_MARGIN` and that grace) or
+    "lost" (waiting to start for :data:`QUEUE_GRACE`)."""
+    info = draft.explanation or {}
+    if draft.status == "running":
+        seconds = float((info.get("params") or {}).get("seconds") or DEFAULT_SECONDS)
+        started = _instant(info.get("started")) or draft.created_at
+        beat = _instant(info.get("heartbeat")) or started
+        if now - beat > HEARTBEAT_GRACE:
+            return "stopped"
+        if now - started > timedelta(seconds=seconds) + RUN_MARGIN + HEARTBEAT_GRACE:
+            return "overdue"
+    elif draft.status == "queued" and draft.created_at is not None and now - draft.created_at > QUEUE_GRACE:
+        return "lost"
+    return None
+
+
 def _busy(draft: ScheduleDraft) -> bool:
-    if draft.status not in ("queued", "running"):
-        return False
-    return draft.created_at is None or utcnow() - draft.created_at < STALE_AFTER
+    return draft.status in ("queued", "running") and stale_reason(draft, utcnow()) is None
 
 
 async def regenerate(session: AsyncSession, actor: Actor, draft_id: int, *,
@@ -154,6 +196,8 @@ async def regenerate(session: AsyncSession, actor: Actor, draft_id: int, *,
         raise Conflict(_("This draft is already published; generate a new one."))
     if _busy(draft):
         raise Conflict(_("This draft is still being generated."))
+    if draft.status in ("queued", "running"):
+        await _fail(session, draft, stale_reason(draft, utcnow()) or "stopped")  # a dead run the sweeper missed
     from app.services.rota.generate import reset_draft
 
     await reset_draft(session, draft.id)
@@ -235,6 +279,9 @@ async def reassign_cell(session: AsyncSession, actor: Actor, draft_id: int, assi
         off = {}
     if cell.date in off.get(member.id, set()):
         raise ValidationFailed({"member_id": _("%(name)s has approved time off that day.", name=member.user.name)})
+    breaches = await _draft_breaches(session, draft, cell, member)
+    if breaches:  # the edited cell is locked: regenerating around a cell that breaks a rule could only fail
+        raise ValidationFailed({"member_id": breaches[0]})
     before = _cell_snapshot(cell)
     cell.membership_id, cell.locked, cell.updated_at = member.id, True, utcnow()
     await session.flush()
@@ -244,6 +291,22 @@ async def reassign_cell(session: AsyncSession, actor: Actor, draft_id: int, assi
     await emit(session, actor.organization_id, "generate.edited", entity_type="draft", entity_id=draft.id)
     await commit(session)
     return cell
+
+
+async def _draft_breaches(session: AsyncSession, draft: ScheduleDraft, cell: Assignment,
+                          member: Membership) -> list[str]:
+    """The rules ``member`` would break by taking ``cell``, counting their published shifts and the draft's."""
+    from app.services.rota.rules import Work, check_change, load_rules, member_context
+    from app.services.rota.schedule import org_timezone
+
+    tz = await org_timezone(session, draft.organization_id)
+    person, existing = await member_context(session, draft.organization_id, member, [cell.date], tz)
+    drafted = (await session.execute(select(Assignment).where(
+        Assignment.draft_id == draft.id, Assignment.membership_id == member.id, Assignment.status == "active",
+        Assignment.id != cell.id))).scalars().unique()
+    existing += [Work.of(a.shift_type, a.date, tz, assignment_id=a.id) for a in drafted]
+    rules = await load_rules(session, draft.organization_id)
+    return [b.message for b in check_change(rules, person, existing, add=[Work.of(cell.shift_type, cell.date, tz)])]
 
 
 async def publish(session: AsyncSession, actor: Actor, draft_id: int) -> int:
@@ -285,26 +348,42 @@ async def publish(session: AsyncSession, actor: Actor, draft_id: int) -> int:
                            after={"shift": a.shift_type.code, "date": a.date.isoformat(),
                                   "member": a.membership.user.email, "membership_id": a.membership_id,
                                   "source": "generated", "draft_id": draft.id})
+        # ``draft_id``: its member hears of the whole publish at once (below), not of each cell.
         await emit(session, actor.organization_id, "rota.assigned", entity_type="assignment", entity_id=a.id,
-                   payload={"date": a.date.isoformat(), "user_id": a.membership.user_id, "shift": a.shift_type.code})
+                   payload={"date": a.date.isoformat(), "user_id": a.membership.user_id, "shift": a.shift_type.code,
+                            "draft_id": draft.id})
     await audit.record(session, actor, "schedule.published", entity_type="draft", entity_id=draft.id,
                        after={**_snapshot(draft), "assignments": len(cells)})
-    await emit(session, actor.organization_id, "rota.published", entity_type="draft", entity_id=draft.id,
-               payload={"start": draft.start_date.isoformat(), "end": draft.end_date.isoformat(),
-                        "count": len(cells)})
+    event = await emit(session, actor.organization_id, "rota.published", entity_type="draft", entity_id=draft.id,
+                       payload={"start": draft.start_date.isoformat(), "end": draft.end_date.isoformat(),
+                                "count": len(cells)})
+    await published.tell_members(session, draft, {a.membership_id for a in cells}, event)
     await commit(session)
     return len(cells)
 
 
+async def _locked_draft(session: AsyncSession, draft_id: int) -> ScheduleDraft | None:
+    """The draft, its row locked until the transaction ends (PostgreSQL; SQLite writes one at a time anyway)."""
+    return (await session.execute(select(ScheduleDraft).where(ScheduleDraft.id == draft_id)
+                                  .with_for_update())).scalar_one_or_none()
+
+
 async def store_result(session: AsyncSession, draft_id: int, *, built: Built | None, solution: Solution | None,
-                       problems: list[dict[str, str]], params: dict[str, Any], elapsed: float) -> str:
-    """The worker's last step: the draft's assignments and figures, or its explanation; audited, announced."""
+                       problems: list[dict[str, str]], params: dict[str, Any], elapsed: float,
+                       run: str | None = None) -> str:
+    """The worker's last step: the draft's assignments and figures, or its explanation; audited, announced.
+
+    With ``run``, only if the draft is still that run's (not taken for dead and regenerated meanwhile)."""
     from app.services.actor import Actor
     from app.services.rota import equity
 
-    draft = await session.get(ScheduleDraft, draft_id)
+    draft = await _locked_draft(session, draft_id)
     if draft is None:
         return "missing"
+    if run is not None and (draft.status != "running" or (draft.explanation or {}).get("run") != run):
+        log.warning("draft %s: the run %s finished after it was taken for dead; its result is dropped", draft_id, run)
+        await session.rollback()
+        return "superseded"
     actor = Actor.system("generator", organization_id=draft.organization_id)
     cells = built.assignments(solution) if built is not None and solution is not None else []
     if problems or (not cells and (solution is None or solution.schedule is None)):
@@ -329,104 +408,214 @@ async def store_result(session: AsyncSession, draft_id: int, *, built: Built | N
     await emit(session, draft.organization_id, "generate.finished", entity_type="draft", entity_id=draft.id,
                payload={"status": draft.status})
     await commit(session)
-    _publish(draft.organization_id, draft.id, status=draft.status, objective=draft.objective, bound=draft.bound,
-             elapsed=elapsed, seconds=params.get("seconds"))
+    _publish(draft.organization_id, draft.id, status=draft.status)
     return draft.status
+
+
+# -- runs that stopped -----------------------------------------------------------------------------------
+
+_FAILURES = {
+    "stopped": (lambda: _("The generator stopped unexpectedly; generate again."),
+                lambda: _("Nothing was written to the schedule. If it stops again, tell your administrator.")),
+    "overdue": (lambda: _("The generator ran far past its time limit and was stopped; generate again."),
+                lambda: _("Nothing was written to the schedule. If it happens again, give it fewer days or tell "
+                          "your administrator.")),
+    "lost": (lambda: _("The generator never started on this draft; generate again."),
+             lambda: _("Nothing was written to the schedule. If it does not start again, tell your administrator.")),
+    "error": (lambda: _("The generator stopped with an error; generate again."),
+              lambda: _("Nothing was written to the schedule. If it keeps failing, tell your administrator.")),
+}
+
+
+async def _fail(session: AsyncSession, draft: ScheduleDraft, reason: str) -> None:
+    """Mark a queued or running draft failed, in the caller's transaction: audited, announced after commit."""
+    from app.services.actor import Actor
+
+    message, hint = _FAILURES.get(reason, _FAILURES["error"])
+    before = {**_snapshot(draft), "heartbeat": (draft.explanation or {}).get("heartbeat")}
+    params = dict((draft.explanation or {}).get("params") or {})
+    draft.status, draft.objective, draft.bound = "failed", None, None
+    progress = (draft.explanation or {}).get("progress")  # how far it got, for the page's progress bar
+    draft.explanation = {"params": params, "reason": reason, "progress": progress,
+                         "problems": [{"kind": "failed", "message": message(), "hint": hint()}]}
+    await session.flush()
+    await audit.record(session, Actor.system("generator", organization_id=draft.organization_id),
+                       "schedule.generation_failed", entity_type="draft", entity_id=draft.id, before=before,
+                       after={**_snapshot(draft), "reason": reason})
+    await emit(session, draft.organization_id, "generate.failed", entity_type="draft", entity_id=draft.id,
+               payload={"status": "failed", "reason": reason})
+    org_id, draft_id = draft.organization_id, draft.id
+    after_commit(session, lambda: _publish(org_id, draft_id, status="failed"))
+
+
+async def fail_draft(session: AsyncSession, draft_id: int, *, reason: str, only_if_stale: bool = False) -> bool:
+    """Mark draft ``draft_id`` failed if it is still queued or running (and, with ``only_if_stale``, still
+    taken for dead once its row is locked: a heartbeat that came in meanwhile spares it). Commits."""
+    draft = await _locked_draft(session, draft_id)
+    if draft is None or draft.status not in ("queued", "running") or (
+            only_if_stale and stale_reason(draft, utcnow()) is None):
+        await session.rollback()
+        return False
+    await _fail(session, draft, reason)
+    await commit(session)
+    return True
+
+
+async def fail_stale_drafts(session_maker: Any, *, now: datetime | None = None) -> list[int]:
+    """The sweeper's step: every queued or running draft taken for dead (:func:`stale_reason`) becomes failed.
+    Returns their ids."""
+    now = now or utcnow()
+    async with session_maker() as session:
+        rows = (await session.execute(select(ScheduleDraft).where(ScheduleDraft.status.in_(("queued", "running")))
+                                      .order_by(ScheduleDraft.id))).scalars().all()
+        stale = [(d.id, reason) for d in rows if (reason := stale_reason(d, now)) is not None]
+        await session.rollback()
+    failed = []
+    for draft_id, reason in stale:
+        async with session_maker() as session:
+            if await fail_draft(session, draft_id, reason=reason, only_if_stale=True):
+                log.warning("draft %s %s (%s): marked failed", draft_id, "taken for dead", reason)
+                failed.append(draft_id)
+    return failed
+
+
+def sweep_stale_drafts() -> list[int]:
+    """:func:`fail_stale_drafts` for the worker's sweeper thread (its own engines on its own event loop);
+    a cheap look first, so an idle sweep opens nothing."""
+    from app.db import _build, get_database
+
+    with get_database().sync_session() as session:
+        waiting = session.execute(select(func.count()).select_from(ScheduleDraft).where(
+            ScheduleDraft.status.in_(("queued", "running")))).scalar_one()
+        session.rollback()
+    if not waiting:
+        return []
+
+    async def run() -> list[int]:
+        db = _build(get_settings().database_url)
+        try:
+            return await fail_stale_drafts(db.write_session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
 
 
 # -- the worker's job ------------------------------------------------------------------------------------
 
 
 def _publish(organization_id: int, draft_id: int, **data: Any) -> None:
+    """Tell the manager's open draft page to look again (over SSE, event "generate"). Only the draft's id and
+    status travel: its figures are read from the page, by those who may see drafts."""
     from app import live
 
-    live.publish(organization_id, {"topic": "generate", "draft_id": draft_id, **data})
+    live.publish(organization_id, {"topic": "generate", "draft_id": draft_id, "status": data.get("status")})
 
 
-async def run_draft(session_maker: Any, draft_id: int, *, sync_engine: Any = None) -> str:
+async def run_draft(session_maker: Any, draft_id: int) -> str:
     """Generate draft ``draft_id`` (status queued): solve, then store its assignments or an explanation.
 
-    ``session_maker`` opens write sessions (the worker's own engine); ``sync_engine`` lets the solver's
-    threads record progress as it happens. Returns the draft's final status.
+    ``session_maker`` opens write sessions (the worker's own engine). While it works, the run records its
+    progress and a heartbeat every second (the page's progress bar and the sweeper read them). Returns the
+    draft's final status.
     """
     from app.services.rota import explain
 
+    run = uuid.uuid4().hex
     async with session_maker() as session:
-        draft = await session.get(ScheduleDraft, draft_id)
+        draft = await _locked_draft(session, draft_id)
         if draft is None or draft.status != "queued":
             return draft.status if draft else "missing"
         params = dict((draft.explanation or {}).get("params") or {})
         seconds = float(params.get("seconds") or DEFAULT_SECONDS)
         history_months = int(params.get("history_months", DEFAULT_HISTORY_MONTHS))
         org_id = draft.organization_id
+        started_at = utcnow()
+        stamp = started_at.isoformat()
         draft.status = "running"
-        draft.explanation = {"params": params, "progress": {"elapsed": 0.0, "seconds": seconds}}
+        draft.explanation = {"params": params, "run": run, "started": stamp, "heartbeat": stamp,
+                             "progress": {"elapsed": 0.0, "seconds": seconds}}
         await session.commit()
         inputs = await load_inputs(session, org_id, draft.start_date, draft.end_date, draft_id=draft_id,
                                    history_months=history_months)
         await session.rollback()
-    _publish(org_id, draft_id, status="running", objective=None, bound=None, elapsed=0.0, seconds=seconds)
+    _publish(org_id, draft_id, status="running")
 
-    problems = explain.precheck(inputs)
-    built: Built | None = None
-    solution = None
     started = clock.monotonic()
-    if not problems:
-        built = build_problem(inputs)
-        best: dict[str, Any] = {"objective": None, "bound": None, "phase": "start"}
-        lock = threading.Lock()
-        done = threading.Event()
+    best: dict[str, Any] = {"objective": None, "bound": None, "phase": "start"}
+    lock = threading.Lock()
+    built: Built | None = None
 
-        def report() -> None:
-            """Record and announce the best so far (the page's progress bar follows the announcements)."""
+    async def beat() -> None:
+        """Record the best so far and the heartbeat, and tell the page (its progress bar follows)."""
+        while True:
+            await asyncio.sleep(BEAT_SECONDS)
             with lock:
                 state = {**best, "elapsed": round(clock.monotonic() - started, 2), "seconds": seconds}
-            if sync_engine is not None:
-                try:
-                    with sync_engine.begin() as conn:
-                        conn.execute(update(ScheduleDraft).where(ScheduleDraft.id == draft_id,
-                                                                 ScheduleDraft.status == "running")
-                                     .values(objective=state["objective"], bound=state["bound"],
-                                             explanation={"params": params, "progress": state}))
-                except Exception:  # progress is a courtesy; the result is written at the end
-                    log.warning("could not record the progress of draft %s", draft_id, exc_info=True)
-            _publish(org_id, draft_id, status="running", **state)
+            try:
+                async with session_maker() as session:
+                    await session.execute(update(ScheduleDraft).where(
+                        ScheduleDraft.id == draft_id, ScheduleDraft.status == "running").values(
+                        objective=state["objective"], bound=state["bound"],
+                        explanation={"params": params, "run": run, "started": stamp, "heartbeat": utcnow().isoformat(),
+                                     "progress": state}))
+                    await session.commit()
+            except Exception:  # a missed beat is not fatal; thirty in a row make the sweeper give up on the run
+                log.warning("could not record the progress of draft %s", draft_id, exc_info=True)
+            _publish(org_id, draft_id, status="running")
 
-        def on_progress(p: Progress) -> None:
-            assert built is not None
-            with lock:
-                best.update(objective=decode(built, p.objective), bound=decode(built, p.bound), phase=p.phase)
+    def on_progress(p: Progress) -> None:
+        assert built is not None
+        with lock:
+            best.update(objective=decode(built, p.objective), bound=decode(built, p.bound), phase=p.phase)
 
-        def ticker() -> None:
-            while not done.wait(1.0):
-                report()
-
-        tick = threading.Thread(target=ticker, name=f"generate-{draft_id}-progress", daemon=True)
-        tick.start()
-        try:
-            solution = await asyncio.to_thread(solve, built.problem,
-                                               solve_options(built, seconds=seconds, progress=on_progress))
-        finally:
-            done.set()
-            tick.join()
-        if solution.schedule is None:
-            if solution.status == "INFEASIBLE":
-                problems = await asyncio.to_thread(explain.relax, inputs, max(0.5, min(2.0, seconds / 5)))
-            else:
-                problems = [explain.timeout_problem(seconds)]
+    beating = asyncio.create_task(beat())
+    solution = None
+    try:
+        problems = explain.precheck(inputs)
+        if not problems:
+            built = build_problem(inputs)
+            ready = built
+            solution = await asyncio.to_thread(
+                lambda: solve(ready.problem, solve_options(ready, seconds=seconds, progress=on_progress)))
+            if could_pair(built, solution):  # impossible one shift a day each: try two where the rules allow
+                built = ready = build_problem(inputs, pairs=True)
+                left = max(1.0, seconds - (clock.monotonic() - started))
+                solution = await asyncio.to_thread(
+                    lambda: solve(ready.problem, solve_options(ready, seconds=left, progress=on_progress)))
+            if solution.schedule is None:
+                if solution.status == "INFEASIBLE":
+                    problems = await asyncio.to_thread(explain.relax, inputs, max(0.5, min(2.0, seconds / 5)))
+                else:
+                    problems = [explain.timeout_problem(seconds)]
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
     elapsed = round(clock.monotonic() - started, 2)
     async with session_maker() as session:
         return await store_result(session, draft_id, built=built, solution=solution, problems=problems,
-                                         params=params, elapsed=elapsed)
+                                  params=params, elapsed=elapsed, run=run)
 
 
 async def run_draft_in_worker(draft_id: int) -> str:
     """The Dramatiq job's body: its own database engines (this runs on a worker thread's event loop)."""
-    from app.config import get_settings
-    from app.db import _build, get_database
+    from app.db import _build
 
     db = _build(get_settings().database_url)
     try:
-        return await run_draft(db.write_session, draft_id, sync_engine=get_database().sync_engine)
+        return await run_draft(db.write_session, draft_id)
+    finally:
+        await db.dispose()
+
+
+async def fail_draft_in_worker(draft_id: int) -> bool:
+    """The Dramatiq job's last resort when a run raised: the draft fails with a message (its own engines)."""
+    from app.db import _build
+
+    db = _build(get_settings().database_url)
+    try:
+        async with db.write_session() as session:
+            return await fail_draft(session, draft_id, reason="error")
     finally:
         await db.dispose()

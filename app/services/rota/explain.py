@@ -203,7 +203,8 @@ def _active_groups(inputs: Inputs) -> list[str]:
 
 
 def _feasible(inputs: Inputs, relax_groups: frozenset[str], seconds: float) -> bool | None:
-    built = build_problem(inputs, relax=relax_groups, feasibility_only=True)
+    # Two shifts a day where the rules allow: the explanation names what no schedule at all could keep.
+    built = build_problem(inputs, relax=relax_groups, feasibility_only=True, pairs=bool(allowed_pairs(inputs)))
     solution = solve(built.problem, SolveOptions(seconds=seconds, num_workers=2, lns=False, column_generation=False))
     if solution.schedule is not None:
         return True

@@ -17,6 +17,10 @@ What is kept, and how (the solver allows one shift per member and day):
 - the draft's locked cells (a manager's "keep this") are solver locks too: a lock that breaks a hard
   rule makes the month infeasible, and the explanation says which lock.
 
+Rules are hard constraints, counted as :func:`app.services.rota.rules.check_change` counts them: rest
+between shifts in real hours in the organization's time zone (one hour less across the night the clocks
+spring forward, one more in autumn), against published shifts just outside the range too.
+
 The objective, in this order (lexicographic through weights that no lower term can outweigh):
 
 1. fairness: the largest deviation, over members, of weighted load *per FTE* from the member's fair
@@ -37,13 +41,14 @@ import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
-from app.models import Assignment, Holiday, Membership, Preference, ShiftType
-from app.services.rota.dates import is_weekend
+from app.models import Assignment, Holiday, Membership, Organization, Preference, ShiftType
+from app.services.rota.dates import is_weekend, occurrence
 from app.services.rota.load import points_of
 from app.services.rota.rules import Rules, load_rules
 from app.services.rota.solver import (
@@ -71,12 +76,14 @@ __all__ = (
     "FTE_SCALE",
     "POINTS_SCALE",
     "Built",
+    "Clashes",
     "Inputs",
     "MemberSpec",
     "ShiftSpec",
     "Wish",
     "allowed_pairs",
     "build_problem",
+    "could_pair",
     "decode",
     "greedy_hint",
     "load_inputs",
@@ -155,6 +162,7 @@ class Inputs:
     locks: list[tuple[int, int, date]] = field(default_factory=list)
     wishes: list[Wish] = field(default_factory=list)
     history_start: date | None = None
+    timezone: str = "UTC"  # the organization's: rest between shifts is counted in real hours
 
     @property
     def days(self) -> list[date]:
@@ -179,7 +187,9 @@ class Built:
 
     The solver allows one shift per member and day; two shift types that may be worked on one day
     (they do not overlap, and the rules allow the pair) become a combined *unit* ("clinic-am+night-call")
-    when the range needs them. ``units[s]`` are the shift type ids of the solver's shift ``s``.
+    when the range needs them. ``units[s]`` are the shift type ids of the solver's shift ``s``: first one
+    per unit, then the units' *versions* (see :func:`build_problem`), which stand for the same shift types
+    on some days only.
     """
 
     problem: Problem
@@ -193,10 +203,11 @@ class Built:
     fixed_singles: set[tuple[int, int, date]] = field(default_factory=set)  # locked/published cells kept as locks
     requirement: dict[tuple[int, date], int] = field(default_factory=dict)  # seats the solver fills (incl. locks)
     combine: dict[tuple[int, int], int] = field(default_factory=dict)  # (unit a, unit b) -> combined unit
+    base_units: int = 0  # units[:base_units] are the units; the rest their day versions
 
     @property
     def shift_ids(self) -> list[int]:
-        return [u[0] for u in self.units if len(u) == 1]
+        return [u[0] for u in self.units[: self.base_units or len(self.units)] if len(u) == 1]
 
     def assignments(self, solution: Solution) -> list[tuple[int, int, date]]:
         """(membership, shift type, day) of every cell the solver chose that is not already fixed."""
@@ -219,13 +230,11 @@ def _minutes(s: ShiftSpec) -> tuple[int, int]:
     return start, start + s.minutes
 
 
-def _gap_minutes(a: ShiftSpec, b: ShiftSpec) -> int:
-    """Minutes from the end of ``a`` on one day to the start of ``b`` the next day (negative: they overlap)."""
-    return 24 * 60 + _minutes(b)[0] - _minutes(a)[1]
-
-
 def allowed_pairs(inputs: Inputs) -> list[tuple[ShiftSpec, ShiftSpec]]:
-    """Pairs of shift types one member may work on the same day: they do not overlap and the rules allow it."""
+    """Pairs of shift types one member may work on the same day: they do not overlap and the rules allow it.
+
+    By the wall clock; :class:`Clashes` also closes a pair on a day its real instants overlap (a shift in the
+    hour a spring-forward skips)."""
     shifts = [s for s in inputs.shifts if s.active]
     rules = inputs.rules
     pairs = []
@@ -252,8 +261,92 @@ def needs_pairs(inputs: Inputs) -> bool:
     return False
 
 
-def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasibility_only: bool = False) -> Built:
-    """The solver's problem for ``inputs``; ``relax`` leaves constraint groups out (the explanation's search)."""
+class Clashes:
+    """Which two shifts (a shift type on a local date each) one member may not both work.
+
+    The arithmetic of :func:`app.services.rota.rules.check_change`, on the real instants of
+    :func:`app.services.rota.dates.occurrence` in the organization's time zone, so that the generator
+    never makes an assignment the rules checker refuses, nor refuses one it allows: shifts on different
+    days clash when they overlap, when the second follows the first the next day as a forbidden
+    succession, or when the rest between them is under the minimum rest (real hours: the night clocks
+    spring forward has one hour less, the night they fall back one more). With ``rules=False`` (the
+    explanation's search relaxing "successions") only overlaps clash.
+    """
+
+    def __init__(self, inputs: Inputs, *, rules: bool = True) -> None:
+        self.tz = ZoneInfo(inputs.timezone or "UTC")
+        self.by_id = {s.id: s for s in inputs.shifts}
+        self.forbidden = inputs.rules.forbidden_successions if rules else frozenset()
+        self.rest = inputs.rules.min_rest_hours if rules else None
+        self._when: dict[tuple[int, date], tuple[datetime, datetime]] = {}
+        self._clash: dict[tuple[int, date, int, date], bool] = {}
+
+    def when(self, sid: int, day: date) -> tuple[datetime, datetime]:
+        key = (sid, day)
+        found = self._when.get(key)
+        if found is None:
+            s = self.by_id[sid]
+            o = occurrence(day, s.start_time, s.minutes, self.tz)
+            found = self._when[key] = (o.starts_at, o.ends_at)
+        return found
+
+    def reach(self) -> int:
+        """The most days apart two shifts can be and still clash (a 48-hour shift, a long minimum rest)."""
+        if not self.by_id:
+            return 1
+        latest_end = max(_minutes(s)[1] for s in self.by_id.values())
+        earliest = min(_minutes(s)[0] for s in self.by_id.values())
+        rest = round((self.rest or 0) * 60)
+        return max(1, (latest_end - earliest + rest + 120) // (24 * 60) + 1)
+
+    def overlap(self, a: int, b: int, day: date) -> bool:
+        """Whether shift types ``a`` and ``b`` overlap in real time on ``day`` (both starting that day)."""
+        (a0, a1), (b0, b1) = self.when(a, day), self.when(b, day)
+        return a0 < b1 and b0 < a1
+
+    def clash(self, a: int, day_a: date, b: int, day_b: date) -> bool:
+        """Whether ``a`` on ``day_a`` and ``b`` on ``day_b`` (different days) cannot both be worked."""
+        if day_b < day_a:
+            a, day_a, b, day_b = b, day_b, a, day_a
+        key = (a, day_a, b, day_b)
+        found = self._clash.get(key)
+        if found is None:
+            found = self._clash[key] = self._decide(a, day_a, b, day_b)
+        return found
+
+    def _decide(self, a: int, day_a: date, b: int, day_b: date) -> bool:
+        (a0, a1), (b0, b1) = self.when(a, day_a), self.when(b, day_b)
+        if a0 < b1 and b0 < a1:
+            return True
+        if (day_b - day_a).days == 1 and (a, b) in self.forbidden:
+            return True
+        if self.rest is None:
+            return False
+        rest = (b0 - a1) if b0 >= a1 else (a0 - b1)
+        return rest.total_seconds() / 3600 < self.rest
+
+    def units(self, u: tuple[int, ...], day_u: date, v: tuple[int, ...], day_v: date) -> bool:
+        return any(self.clash(a, day_u, b, day_v) for a in u for b in v)
+
+
+def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasibility_only: bool = False,
+                  pairs: bool | None = None) -> Built:
+    """The solver's problem for ``inputs``; ``relax`` leaves constraint groups out (the explanation's search).
+
+    ``pairs``: whether a member may be given two shift types on one day (those :func:`allowed_pairs` lists);
+    by default only when some day has more seats than members free (:func:`needs_pairs`), or the rules list
+    pairs. A range that is impossible without them may still be possible with them (the one member qualified
+    for two shifts of a day): :func:`app.services.rota.drafts.run_draft` then tries again with ``pairs=True``.
+
+    Rest rules are stated on real instants (:class:`Clashes`). The solver knows one "forbidden next day"
+    relation per shift for the whole range, so where a day's relation differs from the usual one (the
+    night the clocks change) the units worked that day get a *day version*: a solver shift of their own,
+    open on that day only, with that day's successions. Clashes two or more days apart (48-hour shifts,
+    long minimum rests) become per-member limits "at most one of these two cells"; where such a limit
+    would also forbid a harmless pair, its units get *residue versions* (one per day index modulo a
+    period longer than the gap), so that each of the two cells can only be the one it names. A version
+    closed on a day is closed by an exact cover of 0.
+    """
     rules = inputs.rules
     days = inputs.days
     nd = len(days)
@@ -264,21 +357,20 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     members = list(inputs.members)
     member_ids = {m.id for m in members}
     holidays = inputs.holidays
+    clashes = Clashes(inputs, rules="successions" not in relax)
+    reach = clashes.reach()
 
-    # The solver's shifts: each shift type, then the pairs a member may combine on one day (when needed,
-    # or when the rules list them explicitly).
-    units: list[tuple[int, ...]] = [(s.id,) for s in shifts]
-    if needs_pairs(inputs) or (rules.limit_same_day and rules.combinable):
-        units += [(a.id, b.id) for a, b in allowed_pairs(inputs)]
-    uid = ["+".join(str(x) for x in u) for u in units]
-    unit_of = {frozenset(u): i for i, u in enumerate(units)}
-    combine = {(unit_of[frozenset((u[0],))], unit_of[frozenset((u[1],))]): i
-               for i, u in enumerate(units) if len(u) == 2}
-    combine.update({(b, a): c for (a, b), c in list(combine.items())})
+    # The units: each shift type, then the pairs a member may combine on one day (when needed, or when the
+    # rules list them explicitly).
+    base: list[tuple[int, ...]] = [(s.id,) for s in shifts]
+    if pairs if pairs is not None else (needs_pairs(inputs) or (rules.limit_same_day and rules.combinable)):
+        base += [(a.id, b.id) for a, b in allowed_pairs(inputs)]
+    nb = len(base)
+    base_of = {frozenset(u): j for j, u in enumerate(base)}
     containing: dict[int, list[int]] = defaultdict(list)  # shift type -> units with it
-    for i, u in enumerate(units):
+    for j, u in enumerate(base):
         for sid in u:
-            containing[sid].append(i)
+            containing[sid].append(j)
 
     # Fixed cells in the range: published, plus the draft's locks.
     fixed: dict[tuple[int, date], list[tuple[int, bool]]] = defaultdict(list)  # (member, day) -> [(shift, lock)]
@@ -296,7 +388,7 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     prefilled: list[tuple[int, int, date]] = []
     members_by_id = {m.id: m for m in members}
     for (mid, day), cells in fixed.items():
-        unit = unit_of.get(frozenset(sid for sid, _lock in cells))
+        unit = base_of.get(frozenset(sid for sid, _lock in cells))
         if mid in member_ids and unit is not None and len({sid for sid, _l in cells}) == len(cells):
             m = members_by_id[mid]
             closed = (day in m.leave and "leave" not in relax) or (
@@ -310,20 +402,112 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
             prefilled.extend((mid, sid, day) for sid, _lock in cells)
     prefill_days = {(mid, day) for mid, _sid, day in prefilled}
 
-    # Successions between units on consecutive days: the rules', and any pair too close in time.
-    def forbidden(a: ShiftSpec, b: ShiftSpec) -> bool:
-        gap = _gap_minutes(a, b)
-        if gap < 0:
-            return True  # overlap: never both
-        if "successions" in relax:
-            return False
-        too_soon = rules.min_rest_hours is not None and gap < rules.min_rest_hours * 60
-        return (a.id, b.id) in rules.forbidden_successions or too_soon
+    # Seats: every cell of every shift type has an exact headcount (0 where it does not run), so the solver
+    # never adds a seat to even out the points.
+    requirement: dict[tuple[int, date], int] = {}
+    pre_by_slot: dict[tuple[int, date], int] = defaultdict(int)
+    for _mid, sid, day in prefilled:
+        pre_by_slot[(sid, day)] += 1
+    single_by_slot: dict[tuple[int, date], int] = defaultdict(int)
+    for _mid, sid, day in singles:
+        single_by_slot[(sid, day)] += 1
+    for day in days:
+        for s in shifts:
+            seats = s.headcount if s.runs_on(day) else 0
+            requirement[(s.id, day)] = max(seats - pre_by_slot[(s.id, day)], single_by_slot[(s.id, day)])
 
-    solver_shifts = []
-    for i, u in enumerate(units):
-        nxt = {uid[j] for j, v in enumerate(units) if any(forbidden(by_id[a], by_id[b]) for a in u for b in v)}
-        solver_shifts.append(SolverShift(uid[i], sum(by_id[x].minutes for x in u), frozenset(nxt)))
+    open_cell = [[all(requirement[(x, day)] > 0 for x in u) and (len(u) == 1 or not clashes.overlap(u[0], u[1], day))
+                  for j, u in enumerate(base)] for day in days]  # [day][unit]: may be worked that day
+
+    # Successions to the next day, shift type by shift type: the usual relation (by majority over the range),
+    # and the days on which a unit's differs from it (the night the clocks change): a day version each.
+    usual: dict[tuple[int, int], bool] = {}
+    for x in shifts:
+        for y in shifts:
+            votes = [clashes.clash(x.id, days[i], y.id, days[i + 1]) for i in range(nd - 1)
+                     if requirement[(x.id, days[i])] > 0 and requirement[(y.id, days[i + 1])] > 0]
+            usual[(x.id, y.id)] = sum(votes) * 2 > len(votes) if votes else False
+    odd_days: set[tuple[int, int]] = set()  # (unit, day index)
+    for i in range(nd - 1):
+        for x in shifts:
+            if requirement[(x.id, days[i])] > 0 and any(
+                    requirement[(y.id, days[i + 1])] > 0
+                    and clashes.clash(x.id, days[i], y.id, days[i + 1]) != usual[(x.id, y.id)] for y in shifts):
+                odd_days.update((j, i) for j in containing[x.id] if open_cell[i][j])
+
+    # Clashes two or more days apart: each a per-member limit "at most one of these two cells". The limit
+    # counts both solver shifts on both days, so it is exact only if every other pair it catches clashes too;
+    # where not, both units get *residue versions*: one solver shift per day index modulo ``period`` (longer
+    # than any such gap), so that neither can be worked on the other's day.
+    far: list[tuple[int, int, int, int]] = []  # (unit, day, unit, later day)
+    for gap in range(2, reach + 1):
+        for i in range(nd - gap):
+            for x in shifts:
+                if requirement[(x.id, days[i])] <= 0:
+                    continue
+                for y in shifts:
+                    if requirement[(y.id, days[i + gap])] > 0 and clashes.clash(x.id, days[i], y.id, days[i + gap]):
+                        far.extend((j, i, k, i + gap) for j in containing[x.id] if open_cell[i][j]
+                                   for k in containing[y.id] if open_cell[i + gap][k])
+    far = sorted(set(far))
+    period = max((i2 - i for _j, i, _k, i2 in far), default=0) + 1
+
+    def plain_open(j: int, i: int) -> bool:  # unit j's plain solver shift on day i, before any version
+        return open_cell[i][j] and (j, i) not in odd_days
+
+    classed: set[int] = set()
+    for j, i, k, i2 in far:
+        if any(plain_open(p, pi) and plain_open(q, qi) and not clashes.units(base[p], days[pi], base[q], days[qi])
+               for p, pi, q, qi in ((j, i, j, i2), (k, i, k, i2), (k, i, j, i2))):
+            classed.update((j, k))
+    # A combined unit's versions need its parts' (the greedy fill combines solver shifts by their index).
+    classed.update(base_of[frozenset((x,))] for j in list(classed) if len(base[j]) > 1 for x in base[j])
+    odd_days.update((base_of[frozenset((x,))], i) for j, i in list(odd_days) if len(base[j]) > 1 for x in base[j])
+
+    unit_base: list[int] = list(range(nb))  # solver shift -> unit
+    labels = ["+".join(str(x) for x in u) for u in base]
+    residue_index: dict[tuple[int, int], int] = {}  # (unit, day index % period) -> solver shift
+    for j in sorted(classed):
+        for r in range(period):
+            residue_index[(j, r)] = len(unit_base)
+            unit_base.append(j)
+            labels.append(f"{labels[j]}%{r}")
+    day_index: dict[tuple[int, int], int] = {}  # (unit, day index) -> solver shift
+    for j, i in sorted(odd_days):
+        day_index[(j, i)] = len(unit_base)
+        unit_base.append(j)
+        labels.append(f"{labels[j]}@{i}")
+    units = [base[j] for j in unit_base]
+    uid = labels
+    single_day = {s for s in day_index.values()}
+
+    def sid_of(j: int, i: int) -> int:
+        """The solver shift of unit ``j`` on day ``i``."""
+        s = day_index.get((j, i))
+        if s is None:
+            s = residue_index.get((j, i % period), j)
+        return s
+
+    # Successions between solver shifts on consecutive days: the usual relation, except from or to a day version.
+    usual_unit = [[any(usual[(a, b)] for a in base[j] for b in base[k]) for k in range(nb)] for j in range(nb)]
+    following: list[set[str]] = [set() for _ in units]
+    for i in range(nd - 1):
+        for j in range(nb):
+            if not open_cell[i][j]:
+                continue
+            s = sid_of(j, i)
+            for k in range(nb):
+                if not open_cell[i + 1][k]:
+                    continue
+                t = sid_of(k, i + 1)
+                if s in single_day or t in single_day:
+                    if clashes.units(base[j], days[i], base[k], days[i + 1]):
+                        following[s].add(uid[t])
+                elif usual_unit[j][k]:
+                    following[s].add(uid[t])
+    solver_shifts = [SolverShift(uid[s], sum(by_id[x].minutes for x in u), frozenset(following[s]))
+                     for s, u in enumerate(units)]
+    far_limits = [Limit((i, i2), 1, frozenset({uid[sid_of(j, i)], uid[sid_of(k, i2)]})) for j, i, k, i2 in far]
 
     # Weekends: Saturday and the following Sunday, split at a month end (a weekend counts in each month).
     weekend_groups: dict[tuple[int, int, date], list[int]] = {}
@@ -338,8 +522,10 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     for mid, sid, day in inputs.published:
         published_by_member[mid].append((sid, day))
     call_ids = {s for s in rules.call_shift_types if s in solver_ids}
-    call_units = frozenset(uid[i] for i, u in enumerate(units) if call_ids & set(u))
-    doubles = tuple((uid[i], len(u)) for i, u in enumerate(units) if len(u) > 1)
+    call_units = frozenset(uid[s] for s, u in enumerate(units) if call_ids & set(u))
+    two_calls = tuple((uid[s], 2) for s, u in enumerate(units) if len(call_ids & set(u)) > 1)
+    doubles = tuple((uid[s], len(u)) for s, u in enumerate(units) if len(u) > 1)
+    near_first, near_last = inputs.start - timedelta(days=reach), inputs.end + timedelta(days=reach)
 
     employees = []
     for m in members:
@@ -355,36 +541,37 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
         off.update(index_of[d] for pmid, d in prefill_days if pmid == mid and d in index_of)
         # A draft's lock on a closed day stays a lock: the model is then infeasible and the explanation says so.
         emp = Employee(id=str(mid), days_off=frozenset(off))
-        for i, u in enumerate(units):
+        for s, u in enumerate(units):
             if any(by_id[x].qualification and by_id[x].qualification not in m.qualifications for x in u):
-                emp.max_shifts[uid[i]] = 0
+                emp.max_shifts[uid[s]] = 0
         fixed_counts: dict[date, int] = defaultdict(int)  # shifts on days the solver does not decide
         for _sid, day in outside + pre:
             fixed_counts[day] += 1
-        # Published shifts right outside the range: what may follow the day before, precede the day after.
-        before_first = [by_id[sid] for sid, day in outside if day == inputs.start - timedelta(days=1) and sid in by_id]
-        after_last = [by_id[sid] for sid, day in outside if day == inputs.end + timedelta(days=1) and sid in by_id]
-        if before_first:
-            banned = frozenset(uid[j] for j, u in enumerate(units)
-                               if any(forbidden(a, by_id[x]) for a in before_first for x in u))
-            if banned:
-                emp.limits.append(Limit((0,), 0, banned))
-        if after_last:
-            banned = frozenset(uid[j] for j, u in enumerate(units)
-                               if any(forbidden(by_id[x], b) for b in after_last for x in u))
-            if banned:
-                emp.limits.append(Limit((nd - 1,), 0, banned))
+        # Shifts the solver does not decide (published outside the range, or on a day closed to it): the cells
+        # near them that would clash.
+        banned: dict[int, set[str]] = defaultdict(set)
+        for sid, day in outside + pre:
+            if sid not in by_id or not near_first <= day <= near_last:
+                continue
+            for i, cell_day in enumerate(days):
+                if cell_day == day or abs((cell_day - day).days) > reach:
+                    continue
+                banned[i].update(uid[sid_of(j, i)] for j in range(nb)
+                                 if open_cell[i][j] and clashes.units((sid,), day, base[j], cell_day))
+        emp.limits.extend(Limit((i,), 0, frozenset(ids)) for i, ids in sorted(banned.items()) if ids)
+        emp.limits.extend(far_limits)
         if rules.max_consecutive_days and "max_consecutive_days" not in relax:
             k = rules.max_consecutive_days
             emp.max_consecutive = k
-            before = 0
-            day = inputs.start - timedelta(days=1)
-            while fixed_counts.get(day):
-                before += 1
-                day -= timedelta(days=1)
-            if before:
-                window = tuple(range(0, max(0, k - before) + 1))
-                emp.limits.append(Limit(window, max(0, k - before)))
+            # Every k + 1 days in a row need a day off, counting the days the solver does not decide (published
+            # right before or after the range, or on a day closed to it) as worked.
+            worked = {day for day, n in fixed_counts.items() if n}
+            for t in range(-k, nd):
+                window = [inputs.start + timedelta(days=t + j) for j in range(k + 1)]
+                already = sum(1 for d in window if d in worked)
+                inside = tuple(index_of[d] for d in window if d in index_of and (mid, d) not in prefill_days)
+                if already and inside:
+                    emp.limits.append(Limit(inside, max(0, k - already)))
         if rules.max_shifts_per_week and "max_shifts_per_week" not in relax:
             monday = inputs.start - timedelta(days=inputs.start.weekday())
             while monday <= inputs.end:
@@ -400,8 +587,9 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
                 window = [inputs.start + timedelta(days=first + j) for j in range(k)]
                 inside = tuple(index_of[d] for d in window if d in index_of)
                 if inside:
+                    # a day of two calls counts twice: the rules checker calls that "two calls on one day"
                     emp.limits.append(Limit(inside, max(0, 1 - sum(1 for d in window if d in fixed_calls)),
-                                            call_units))
+                                            call_units, weights=two_calls))
         if rules.max_weekends_per_month is not None and "max_weekends_per_month" not in relax:
             months = sorted({(y, mo) for y, mo, _sat in weekend_keys})
             for y, mo in months:
@@ -411,30 +599,31 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
                 emp.weekend_limits.append((idx, max(0, rules.max_weekends_per_month - len(taken))))
         employees.append(emp)
 
-    locks = [Lock(str(mid), index_of[day], uid[u]) for mid, u, day in sorted(lock_units, key=lambda c: (c[2], c[0]))]
+    locks = [Lock(str(mid), index_of[day], uid[sid_of(j, index_of[day])])
+             for mid, j, day in sorted(lock_units, key=lambda c: (c[2], c[0]))]
 
-    # Cover: every cell of every shift type has an exact headcount (0 where it does not run), so the
-    # solver never adds a seat to even out the points. Combined units fill both their shift types.
+    # Cover: each shift type's seats, filled by its unit of the day or a combined unit of the day with it; every
+    # other solver shift is closed that day (a day version outside its day, a unit on a day it has a version).
     cover = []
-    requirement: dict[tuple[int, date], int] = {}
-    pre_by_slot: dict[tuple[int, date], int] = defaultdict(int)
-    for _mid, sid, day in prefilled:
-        pre_by_slot[(sid, day)] += 1
-    single_by_slot: dict[tuple[int, date], int] = defaultdict(int)
-    for _mid, sid, day in singles:
-        single_by_slot[(sid, day)] += 1
+    combine: dict[tuple[int, int], int] = {}
     for i, day in enumerate(days):
+        counted: set[str] = set()
         for s in shifts:
-            seats = s.headcount if s.runs_on(day) else 0
-            need = max(seats - pre_by_slot[(s.id, day)], single_by_slot[(s.id, day)])
-            requirement[(s.id, day)] = need
-            also = frozenset(uid[j] for j in containing[s.id] if len(units[j]) > 1)
-            cover.append(Cover(i, str(s.id), need, hard=True, also=also))
+            main = uid[sid_of(base_of[frozenset((s.id,))], i)]
+            also = frozenset(uid[sid_of(j, i)] for j in containing[s.id] if len(base[j]) > 1 and open_cell[i][j])
+            counted.add(main)
+            counted.update(also)
+            cover.append(Cover(i, main, requirement[(s.id, day)], hard=True, also=also))
+        cover.extend(Cover(i, name, 0, hard=True) for name in uid if name not in counted)
+        for j, u in enumerate(base):
+            if len(u) == 2 and open_cell[i][j]:
+                a, b = (sid_of(base_of[frozenset((x,))], i) for x in u)
+                combine[(a, b)] = combine[(b, a)] = sid_of(j, i)
 
     built = Built(problem=Problem(name=f"{inputs.start}..{inputs.end}", num_days=nd, shifts=solver_shifts,
                                   employees=employees, cover=cover, weekends=weekends, locks=locks),
                   inputs=inputs, days=days, units=units, member_ids=[m.id for m in members], w1=1, w2=1,
-                  negative=0, fixed_singles=singles, requirement=requirement, combine=combine)
+                  negative=0, fixed_singles=singles, requirement=requirement, combine=combine, base_units=nb)
     if feasibility_only or not members:
         return built
 
@@ -443,12 +632,15 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     wk_points: dict[tuple[int, str], int] = {}
     total = total_wk = 0
     for i, day in enumerate(days):
-        for j, u in enumerate(units):
+        for j, u in enumerate(base):
+            if not open_cell[i][j]:
+                continue
             parts = [scaled_points(by_id[x], day, holidays) for x in u]
-            points[(i, uid[j])] = sum(p for _c, p in parts)
+            name = uid[sid_of(j, i)]
+            points[(i, name)] = sum(p for _c, p in parts)
             weekendish = sum(p for c, p in parts if c != "weekday")
             if weekendish:
-                wk_points[(i, uid[j])] = weekendish
+                wk_points[(i, name)] = weekendish
         for s in shifts:
             cat, pts = scaled_points(s, day, holidays)
             seats = requirement[(s.id, day)]
@@ -458,10 +650,10 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     history: dict[str, int] = defaultdict(int)
     history_wk: dict[str, int] = defaultdict(int)
     window_start = inputs.history_start or inputs.start
-    counted = [(mid, sid, day) for mid, sid, day in inputs.published
-               if window_start <= day < inputs.start and mid in member_ids] + \
-              [c for c in prefilled if c[0] in member_ids]
-    for mid, sid, day in counted:
+    counted_cells = [(mid, sid, day) for mid, sid, day in inputs.published
+                     if window_start <= day < inputs.start and mid in member_ids] + \
+                    [c for c in prefilled if c[0] in member_ids]
+    for mid, sid, day in counted_cells:
         shift = by_id.get(sid)
         if shift is None:
             continue
@@ -484,20 +676,20 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
         for i, day in enumerate(days):
             if wish.day is not None and wish.day != day:
                 continue
-            for j, u in enumerate(units):
-                if not all(by_id[x].runs_on(day) for x in u):
+            for j, u in enumerate(base):
+                if not open_cell[i][j] or not all(by_id[x].runs_on(day) for x in u):
                     continue
                 if wish.shift_type_id is not None and wish.shift_type_id not in u:
                     continue
                 # avoid: costs its strength when worked; want: earns it (a negative cost, no constant offset)
                 weight = strength if wish.kind == "avoid" else -strength
-                requests.append(Request(str(wish.membership_id), i, uid[j], weight, on=False))
+                requests.append(Request(str(wish.membership_id), i, uid[sid_of(j, i)], weight, on=False))
     # Two shifts on one day only when needed: each combined day costs like a mild "avoid".
     for m in members:
         for i, day in enumerate(days):
-            for j, u in enumerate(units):
-                if len(u) > 1 and all(by_id[x].runs_on(day) for x in u):
-                    requests.append(Request(str(m.id), i, uid[j], 1, on=False))
+            for j, u in enumerate(base):
+                if len(u) > 1 and open_cell[i][j] and all(by_id[x].runs_on(day) for x in u):
+                    requests.append(Request(str(m.id), i, uid[sid_of(j, i)], 1, on=False))
     positive = sum(r.weight for r in requests if r.weight > 0)
     negative = -sum(r.weight for r in requests if r.weight < 0)
     spread = positive + negative
@@ -524,8 +716,21 @@ def decode(built: Built, objective: float | None) -> float | None:
 
 def solve_inputs(inputs: Inputs, *, seconds: float, progress: Callable[[Progress], None] | None = None,
                  workers: int = 2) -> tuple[Built, Solution]:
+    """Build and solve; a range proven impossible without two shifts a day for anyone is tried with them."""
+    began = clock.monotonic()
     built = build_problem(inputs)
-    return built, solve(built.problem, solve_options(built, seconds=seconds, progress=progress, workers=workers))
+    solution = solve(built.problem, solve_options(built, seconds=seconds, progress=progress, workers=workers))
+    if could_pair(built, solution):
+        left = max(1.0, seconds - (clock.monotonic() - began))
+        built = build_problem(inputs, pairs=True)
+        solution = solve(built.problem, solve_options(built, seconds=left, progress=progress, workers=workers))
+    return built, solution
+
+
+def could_pair(built: Built, solution: Solution) -> bool:
+    """Whether ``solution`` proved the range impossible without the shift pairs the rules would allow."""
+    return solution.status == "INFEASIBLE" and built.base_units == len([s for s in built.inputs.shifts if s.active]) \
+        and bool(allowed_pairs(built.inputs))
 
 
 def greedy_hint(problem: Problem, **kw: Any) -> list[list[int | None]]:
@@ -598,9 +803,10 @@ async def load_inputs(session: AsyncSession, organization_id: int, start: date, 
     wish_rows = (await session.execute(select(Preference).where(Preference.organization_id == organization_id)))
     wishes = [Wish(p.membership_id, p.kind, p.date, p.shift_type_id, p.strength) for p in wish_rows.scalars().unique()
               if p.date is None or start <= p.date <= end]
+    org = await session.get(Organization, organization_id)
     return Inputs(start=start, end=end, shifts=shifts, members=members, rules=rules,
                   holidays=frozenset(holiday_names), holiday_names=holiday_names, published=published, locks=locks,
-                  wishes=wishes, history_start=history_start)
+                  wishes=wishes, history_start=history_start, timezone=org.timezone if org else "UTC")
 
 
 async def reset_draft(session: AsyncSession, draft_id: int) -> None:

@@ -39,6 +39,10 @@ def greedy_hint(problem: Problem, *, combine: dict[tuple[int, int], int] | None 
             sched[e][lk.day] = sidx[lk.shift]
             load[e] += points.get((lk.day, lk.shift), 0)
     forbidden = [{sidx[t] for t in sh.forbidden_next if t in sidx} for sh in problem.shifts]
+    # Cells no one may work (a cover of 0 is exact): shift types that do not run, the generator's day versions
+    # of a unit outside their day.
+    closed = {(c.day, sidx[t]) for c in problem.cover if c.hard and c.requirement == 0
+              for t in (c.shift, *c.also) if t in sidx}
     weekend_of: dict[int, int] = {d: i for i, days in enumerate(problem.weekends) for d in days}
     counts = [dict.fromkeys(problem.shifts and [s.id for s in problem.shifts], 0) for _ in range(ne)]
 
@@ -46,7 +50,8 @@ def greedy_hint(problem: Problem, *, combine: dict[tuple[int, int], int] | None 
         emp = problem.employees[e]
         sid = problem.shifts[s].id
         cap = emp.max_shifts.get(sid)
-        if sched[e][d] is not None or d in emp.days_off or (cap is not None and counts[e][sid] >= cap):
+        if sched[e][d] is not None or d in emp.days_off or (cap is not None and counts[e][sid] >= cap) \
+                or (d, s) in closed:
             return False
         if d > 0 and sched[e][d - 1] is not None and s in forbidden[sched[e][d - 1]]:
             return False
@@ -83,7 +88,7 @@ def greedy_hint(problem: Problem, *, combine: dict[tuple[int, int], int] | None 
     for c in problem.cover:
         by_day[c.day].append(c)
     for d in range(nd):
-        covers = by_day.get(d, [])
+        covers = [c for c in by_day.get(d, []) if c.requirement > 0]
         eligible = {c.shift: sum(1 for e in range(ne) if ok(e, d, sidx[c.shift])) for c in covers}
         for c in sorted(covers, key=lambda c: (eligible[c.shift], -points.get((d, c.shift), 0))):
             s = sidx[c.shift]

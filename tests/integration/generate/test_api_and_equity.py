@@ -108,3 +108,33 @@ async def test_it_serves_the_same_figures_over_the_api(client: Browser, world: W
     bad = await client.client.get("/api/v1/equity?from=nonsense", headers=read)
     assert bad.status_code == 422
     assert (await client.client.get("/api/v1/equity")).status_code == 401
+
+
+async def test_a_member_finds_the_ledger_and_their_own_explanation(client: Browser, make_browser,
+                                                                   world: World) -> None:
+    import re
+
+    await _published_month(world)
+    mel = world.member.membership_id
+    await client.login(world.member.email)
+    mine = await client.get("/rota/mine")
+    assert f'href="/rota/equity#why-{mel}"' in mine.text  # from their shifts, straight to their row
+    calendar = await client.get("/rota/month/2026-12")
+    assert 'href="/rota/equity"' in calendar.text and 'href="/rota/generate"' not in calendar.text
+    page = await client.get("/rota/equity?from=2026-12-01&to=2026-12-31")
+    # their explanation is open and marked; the others' stay folded
+    opened = re.findall(r'<details class="card( is-me)?" id="why-(\d+)"( open)?>', page.text)
+    assert (" is-me", str(mel), " open") in opened
+    assert all(not is_open for _me, mid, is_open in opened if mid != str(mel))
+    text = page_text(page.text)
+    assert "You: 4.5 points, 9 per FTE, +6.6 from fair share." in text and "How your points arose" in text
+    assert f'href="#why-{mel}"' in page.text
+
+    viewer = await make_browser()
+    await viewer.login(world.viewer.email)
+    assert "/rota/equity" not in (await viewer.get("/rota/mine")).text
+    assert "/rota/equity" not in (await viewer.get("/rota/month/2026-12")).text
+    manager = await make_browser()
+    await manager.login(world.manager.email)
+    ledger = page_text((await manager.get("/rota/equity?from=2026-12-01&to=2026-12-31")).text)
+    assert "You: 0 points" in ledger  # a manager who takes shifts has a row too

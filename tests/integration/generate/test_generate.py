@@ -67,6 +67,9 @@ async def test_it_generates_a_fair_draft_in_the_worker(client: Browser, world: W
     assert max(counts.values()) - min(counts.values()) <= 1 and len(counts) == 3
     text = page_text((await client.get(f"/rota/drafts/{draft_id}")).text)
     assert "Ready to review" in text and "Publish" in text and "Largest deviation from fair share" in text
+    # the best schedule found, and what the solver proved no schedule can beat
+    assert draft.objective is not None and draft.bound is not None and 0 <= draft.bound <= draft.objective
+    assert "Proven lower bound" in text and text.count("points per FTE") >= 2
     progress = await client.get(f"/rota/drafts/{draft_id}/progress?seen=running", headers={"HX-Request": "true"})
     assert progress.headers.get("hx-refresh") == "true"
 
@@ -222,3 +225,47 @@ async def test_it_says_why_a_hand_edit_is_refused(client: Browser, world: World)
     assert refused.status_code == 422
     assert "needs the qualification PEDS, which Mona Manager lacks" in page_text(refused.text)
     assert (await draft_cells(draft_id))[0].membership_id == cell.membership_id
+
+
+async def test_it_counts_the_history_window_the_manager_chose(client: Browser, world: World) -> None:
+    from datetime import timedelta
+
+    from tests.integration.rota.support import assign
+
+    night = await make_shift(world.owner)
+    for i in range(5):  # Mel worked five nights in the last week of November
+        await assign(world.owner, night, FIRST - timedelta(days=1 + i), world.member.membership_id)
+    await client.login(world.manager.email)
+
+    async def mel_nights(months: str) -> int:
+        draft_id = await _generate(client, history_months=months)
+        assert (await wait_for(draft_id)).status == "done"
+        return sum(1 for c in await draft_cells(draft_id) if c.membership_id == world.member.membership_id)
+
+    # Counting November: 12 nights in all, 4 each; Mel already has 5, so December's 7 go to the other two.
+    assert await mel_nights("1") == 0
+    # Counting nothing before December: Mel takes her share of December like everyone else.
+    assert await mel_nights("0") >= 2
+
+
+async def test_a_hand_edit_keeps_the_rules(client: Browser, world: World) -> None:
+    from app.services.actor import Actor
+    from app.services.rota import rules as rules_service
+
+    night = await make_shift(world.owner)
+    async with get_database().write_session() as session:
+        await rules_service.save_rules(session, Actor.system("test", organization_id=world.alpha_id),
+                                       rules_service.Rules(min_days_between_calls=2,
+                                                           call_shift_types=frozenset({night})))
+    await client.login(world.manager.email)
+    draft_id = await _generate(client)
+    assert (await wait_for(draft_id)).status == "done"
+    cells = await draft_cells(draft_id)
+    # the night after someone's night, given to that same someone: calls one day apart
+    today, tomorrow = cells[0], cells[1]
+    assert today.membership_id != tomorrow.membership_id
+    refused = await client.post(f"/rota/drafts/{draft_id}/cells/{tomorrow.id}",
+                                {"member_id": str(today.membership_id)}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422
+    assert "would have calls 1 day apart" in page_text(refused.text)
+    assert (await draft_cells(draft_id))[1].membership_id == tomorrow.membership_id
