@@ -25,7 +25,8 @@ import itertools
 
 from app.services.rota.equity import max_deviation
 from app.services.rota.fill import Need, Person, plan_fill
-from app.services.rota.generate import Inputs, MemberSpec, ShiftSpec, Wish, build_problem, solve_options
+from app.services.rota.generate import build_problem, solve_options
+from app.services.rota.generate_inputs import Inputs, MemberSpec, ShiftSpec, Wish
 from app.services.rota.load import points_of
 from app.services.rota.rules import Rules
 from app.services.rota.solver import solve
@@ -213,7 +214,7 @@ def main() -> None:
     print(f"\nfairness ratio (greedy / generator): {ratio:.1f}x  (goal: at least 3x)")
     print("progress (elapsed s, largest deviation pts/FTE, bound):")
     for p in seen[:: max(1, len(seen) // 12)]:
-        from app.services.rota.generate import decode
+        from app.services.rota.objective import decode
 
         print(f"  {hint_seconds + p.seconds:6.2f}  {decode(built, p.objective)!s:>8}  {decode(built, p.bound)!s:>8}"
               f"  {p.phase}")

@@ -22,7 +22,7 @@ def generate_schedule(draft_id: int) -> None:
     Not retried: a run that raises marks the draft failed with a message, and the manager generates again.
     A run whose process dies is found by the sweeper (:func:`sweep_stale_drafts`).
     """
-    from app.services.rota.drafts import fail_draft_in_worker, run_draft_in_worker
+    from app.services.rota.draft_runs import fail_draft_in_worker, run_draft_in_worker
 
     try:
         status = asyncio.run(run_draft_in_worker(draft_id))
@@ -37,6 +37,6 @@ def generate_schedule(draft_id: int) -> None:
 
 def sweep_stale_drafts() -> list[int]:
     """The sweeper's step: drafts whose run stopped (no heartbeat) or never started become failed."""
-    from app.services.rota.drafts import sweep_stale_drafts as sweep
+    from app.services.rota.draft_runs import sweep_stale_drafts as sweep
 
     return sweep()

@@ -157,13 +157,9 @@ class GenerateController(Controller):
     async def _edit(self, request: Request[Any, Any, Any], db: AsyncSession, draft_id: int, cell_id: int,
                     error: str | None = None, status_code: int = 200) -> Template:
         actor = require_auth(request).actor
-        draft = await drafts.get_draft(db, actor, _id(draft_id))
-        cell = next((a for a in await drafts.draft_assignments(db, draft) if a.id == _id(cell_id)), None)
-        if cell is None:
-            raise NotFound(_("No such assignment in this draft."))
-        candidates = await schedule.candidates(db, actor, cell.shift_type_id, cell.date)
+        choices = await drafts.edit_choices(db, actor, _id(draft_id), _id(cell_id))
         return page(request, "generate/_edit.html", status_code=status_code,
-                    e=views.edit_view(draft.id, cell, candidates, error))
+                    e=views.edit_view(draft_id, choices, error))
 
     @post("/drafts/{draft_id:int}/cells/{cell_id:int}")
     async def reassign_cell(self, request: Request[Any, Any, Any], db: AsyncSession, draft_id: int,

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_skeleton
 
-from app.i18n import DEFAULT_LOCALE, _
+from app.i18n import DEFAULT_LOCALE, _, ngettext
 from app.services.rota.dates import is_weekend
 from app.services.rota.rules import format_points
 
 if TYPE_CHECKING:
     from app.models import Assignment, ScheduleDraft
-    from app.services.rota.schedule import Candidate, Slot
+    from app.services.rota.drafts import EditChoices, EditOption
+    from app.services.rota.schedule import Slot
 
 __all__ = ("GenerateForm", "cell_view", "default_range", "draft_page", "edit_view", "generate_form", "progress_view")
 
@@ -109,13 +110,24 @@ def progress_view(draft: ScheduleDraft) -> dict[str, Any]:
     }
 
 
-def edit_view(draft_id: int, cell: Assignment, candidates: list[Candidate], error: str | None = None) -> dict[str, Any]:
+def _load(option: EditOption) -> str:
+    """An option's points this month (the control's hint says "this month"), per FTE where FTE is not 1."""
+    points = format_points(option.points)
+    if option.membership.fte == 1:  # per FTE is the same figure: say it once
+        return ngettext("%(points)s point", "%(points)s points", 1 if points == "1" else 2, points=points)
+    return _("%(points)s points, %(per)s per FTE", points=points, per=format_points(round(option.per_fte, 2)))
+
+
+def edit_view(draft_id: int, choices: EditChoices, error: str | None = None) -> dict[str, Any]:
+    """The hand-edit control: the cell's member, then who breaks no rule (fairest first), then who would and why."""
+    cell = choices.cell
     return {
-        "draft_id": draft_id, "id": cell.id, "shift": cell.shift_type.name, "day": _day(cell.date),
-        "member_id": cell.membership_id, "error": error,
-        "options": [(c.membership.id, c.membership.user.name + ("" if c.status == "free" else f" ({c.note})"))
-                    for c in candidates if c.status in {"free", "working", "on_shift"} or c.membership.id ==
-                    cell.membership_id],
+        "draft_id": draft_id, "id": cell.id, "shift": cell.shift_type.name, "day": _day(cell.date), "error": error,
+        "current": (cell.membership_id, _("%(name)s (now)", name=cell.membership.user.name)),
+        "options": [(o.membership.id, _("%(name)s: %(load)s", name=o.name, load=_load(o))
+                     + (" " + _("(fairest)") if i == 0 and len(choices.options) > 1 else ""))
+                    for i, o in enumerate(choices.options)],
+        "others": [{"id": o.membership.id, "name": o.name, "why": o.refusal} for o in choices.others],
         "action": f"/rota/drafts/{draft_id}/cells/{cell.id}",
         "cancel": f"/rota/drafts/{draft_id}/cells/{cell.id}/view",
     }

@@ -119,7 +119,7 @@ def parse_when(raw: str | None, tz: ZoneInfo, now: datetime) -> datetime | None:
     text = text.replace("t", " ", 1) if len(text) > 10 and text[10] == "t" else text
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
         try:
-            parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 - local wall time, localised below
+            parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
         return local_wall_to_utc(parsed.date(), parsed.time(), tz)

@@ -1,4 +1,4 @@
-"""Generated drafts: request one, watch it, lock and edit its cells, regenerate around the locks, publish.
+"""Generated drafts, as the manager drives them: request one, lock and edit its cells, regenerate, publish.
 
 A draft (:class:`ScheduleDraft`) holds only what the generator *adds* to the published schedule of its
 range (assignments with ``draft_id`` set, ``source='generated'``); nobody but owners and managers sees
@@ -7,69 +7,41 @@ the API, until :func:`publish` moves its assignments into the published schedule
 
 Statuses: queued -> running -> done | infeasible (an explanation says why) -> published; a run that stops
 without a result (its worker died, an error) ends as failed, with a message saying to generate again.
-
-A running draft has a heartbeat: the run writes its progress and the time every second. The worker's sweeper
-(:func:`fail_stale_drafts`) takes a draft whose heartbeat stopped for :data:`HEARTBEAT_GRACE`, or that runs
-well past its time limit, for dead: failed, audited and announced, so the manager's page shows it at once and
-the manager can generate again. A run that was taken for dead and still finishes writes nothing.
+Running a draft in the worker, its heartbeat and the sweeping of dead runs are
+:mod:`app.services.rota.draft_runs`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import threading
-import time as clock
-import uuid
-from datetime import date, datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.config import get_settings
 from app.i18n import _
-from app.models import Assignment, Membership, ScheduleDraft, ShiftType, utcnow
+from app.models import Assignment, Membership, ScheduleDraft, ShiftType, User, utcnow
 from app.services import audit
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.events import after_commit, commit, emit, enqueue
 from app.services.permissions import can, require
 from app.services.rota import published
-from app.services.rota.generate import (
-    DEFAULT_HISTORY_MONTHS,
-    DEFAULT_SECONDS,
-    MAX_DAYS,
-    MAX_SECONDS,
-    Built,
-    build_problem,
-    could_pair,
-    decode,
-    load_inputs,
-    solve_options,
-)
-from app.services.rota.solver import Progress, solve
+from app.services.rota.draft_runs import busy, mark_failed, snapshot, stale_reason
+from app.services.rota.generate import DEFAULT_SECONDS, MAX_DAYS, MAX_SECONDS
+from app.services.rota.generate_inputs import DEFAULT_HISTORY_MONTHS
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.services.actor import Actor
-    from app.services.rota.solver import Solution
+    from app.services.rota.rules import Rules
 
-__all__ = ("HEARTBEAT_GRACE", "fail_draft", "fail_draft_in_worker", "fail_stale_drafts", "get_draft", "list_drafts",
-           "parse_request", "publish", "reassign_cell", "regenerate", "request_draft", "run_draft",
-           "run_draft_in_worker", "set_lock", "stale_reason", "store_result", "sweep_stale_drafts")
-
-log = logging.getLogger(__name__)
-
-BEAT_SECONDS = 1.0
-"""How often a run records its progress and heartbeat."""
-HEARTBEAT_GRACE = timedelta(seconds=30)
-"""A running draft whose heartbeat is older than this has stopped."""
-RUN_MARGIN = timedelta(seconds=60)
-"""What a run may take beyond its time limit: explaining an impossible range, writing the result."""
-QUEUE_GRACE = timedelta(minutes=10)
-"""A draft still waiting to start after this long lost its job (a restart of the in-process worker)."""
+__all__ = ("EditChoices", "EditOption", "draft_assignments", "edit_choices", "get_draft", "list_drafts",
+           "parse_request", "publish", "reassign_cell", "regenerate", "request_draft", "reset_draft", "set_lock")
 
 
 def parse_request(data: dict[str, Any]) -> tuple[date, date, float, int]:
@@ -109,9 +81,6 @@ def parse_request(data: dict[str, Any]) -> tuple[date, date, float, int]:
     return parsed["start_date"], parsed["end_date"], seconds, months
 
 
-def _snapshot(d: ScheduleDraft) -> dict[str, Any]:
-    return {"start": d.start_date.isoformat(), "end": d.end_date.isoformat(), "status": d.status}
-
 
 def _enqueue_after_commit(session: AsyncSession, draft_id: int) -> None:
     after_commit(session, lambda: enqueue("generate_schedule", draft_id))
@@ -128,7 +97,7 @@ async def request_draft(session: AsyncSession, actor: Actor, *, start: date, end
     session.add(draft)
     await session.flush()
     await audit.record(session, actor, "schedule.generate_requested", entity_type="draft", entity_id=draft.id,
-                       after={**_snapshot(draft), "seconds": seconds, "history_months": history_months})
+                       after={**snapshot(draft), "seconds": seconds, "history_months": history_months})
     await emit(session, actor.organization_id, "generate.queued", entity_type="draft", entity_id=draft.id)
     _enqueue_after_commit(session, draft.id)
     await commit(session)
@@ -158,34 +127,6 @@ async def draft_assignments(session: AsyncSession, draft: ScheduleDraft) -> list
     return list(rows.scalars().unique())
 
 
-def _instant(raw: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-
-
-def stale_reason(draft: ScheduleDraft, now: datetime) -> str | None:
-    """Why a queued or running draft is taken for dead, or None: "stopped" (no heartbeat for
-    :data:`HEARTBEAT_GRACE`), "overdue" (past its time limit, :data:`RUN_MARGIN` and that grace) or
-    "lost" (waiting to start for :data:`QUEUE_GRACE`)."""
-    info = draft.explanation or {}
-    if draft.status == "running":
-        seconds = float((info.get("params") or {}).get("seconds") or DEFAULT_SECONDS)
-        started = _instant(info.get("started")) or draft.created_at
-        beat = _instant(info.get("heartbeat")) or started
-        if now - beat > HEARTBEAT_GRACE:
-            return "stopped"
-        if now - started > timedelta(seconds=seconds) + RUN_MARGIN + HEARTBEAT_GRACE:
-            return "overdue"
-    elif draft.status == "queued" and draft.created_at is not None and now - draft.created_at > QUEUE_GRACE:
-        return "lost"
-    return None
-
-
-def _busy(draft: ScheduleDraft) -> bool:
-    return draft.status in ("queued", "running") and stale_reason(draft, utcnow()) is None
-
 
 async def regenerate(session: AsyncSession, actor: Actor, draft_id: int, *,
                      seconds: float | None = None) -> ScheduleDraft:
@@ -194,12 +135,10 @@ async def regenerate(session: AsyncSession, actor: Actor, draft_id: int, *,
     draft = await get_draft(session, actor, draft_id)
     if draft.status == "published":
         raise Conflict(_("This draft is already published; generate a new one."))
-    if _busy(draft):
+    if busy(draft):
         raise Conflict(_("This draft is still being generated."))
     if draft.status in ("queued", "running"):
-        await _fail(session, draft, stale_reason(draft, utcnow()) or "stopped")  # a dead run the sweeper missed
-    from app.services.rota.generate import reset_draft
-
+        await mark_failed(session, draft, stale_reason(draft, utcnow()) or "stopped")  # a dead run the sweeper missed
     await reset_draft(session, draft.id)
     params = dict((draft.explanation or {}).get("params") or {})
     if seconds is not None:
@@ -210,7 +149,7 @@ async def regenerate(session: AsyncSession, actor: Actor, draft_id: int, *,
     locks = (await session.execute(select(func.count()).select_from(Assignment).where(
         Assignment.draft_id == draft.id, Assignment.locked.is_(True)))).scalar_one()
     await audit.record(session, actor, "schedule.regenerate_requested", entity_type="draft", entity_id=draft.id,
-                       after={**_snapshot(draft), "locked": locks})
+                       after={**snapshot(draft), "locked": locks})
     await emit(session, actor.organization_id, "generate.queued", entity_type="draft", entity_id=draft.id)
     _enqueue_after_commit(session, draft.id)
     await commit(session)
@@ -227,7 +166,7 @@ async def _draft_cell(session: AsyncSession, actor: Actor, draft_id: int, assign
         raise NotFound(_("No such assignment in this draft."))
     if draft.status == "published":
         raise Conflict(_("This draft is already published."))
-    if _busy(draft):
+    if busy(draft):
         raise Conflict(_("This draft is still being generated."))
     return draft, cell
 
@@ -262,26 +201,10 @@ async def reassign_cell(session: AsyncSession, actor: Actor, draft_id: int, assi
         Membership.id == membership_id, Membership.organization_id == actor.organization_id))).scalar_one_or_none()
     if member is None or not member.active or not member.in_schedule or member.role == "viewer":
         raise ValidationFailed({"member_id": _("Choose a member who takes shifts.")})
-    shift = cell.shift_type
-    if shift.qualification and shift.qualification not in (member.qualifications or []):
-        raise ValidationFailed({"member_id": _("%(shift)s needs the qualification %(q)s, which %(name)s lacks.",
-                                               shift=shift.name, q=shift.qualification, name=member.user.name)})
-    same_day = (await session.execute(select(func.count()).select_from(Assignment).where(
-        Assignment.membership_id == member.id, Assignment.date == cell.date, Assignment.status == "active",
-        (Assignment.draft_id == draft.id) | Assignment.draft_id.is_(None)))).scalar_one()
-    if same_day:
-        raise ValidationFailed({"member_id": _("%(name)s already works that day.", name=member.user.name)})
-    try:
-        from app.services.rota.requests import approved_time_off
-
-        off = await approved_time_off(session, actor.organization_id, cell.date, cell.date)  # type: ignore[arg-type]
-    except ImportError:
-        off = {}
-    if cell.date in off.get(member.id, set()):
-        raise ValidationFailed({"member_id": _("%(name)s has approved time off that day.", name=member.user.name)})
-    breaches = await _draft_breaches(session, draft, cell, member)
-    if breaches:  # the edited cell is locked: regenerating around a cell that breaks a rule could only fail
-        raise ValidationFailed({"member_id": breaches[0]})
+    check = await _EditCheck.load(session, draft, cell)
+    refusal = await check.refusal(session, member)
+    if refusal:  # the edited cell is locked: regenerating around a cell that breaks a rule could only fail
+        raise ValidationFailed({"member_id": refusal})
     before = _cell_snapshot(cell)
     cell.membership_id, cell.locked, cell.updated_at = member.id, True, utcnow()
     await session.flush()
@@ -293,20 +216,119 @@ async def reassign_cell(session: AsyncSession, actor: Actor, draft_id: int, assi
     return cell
 
 
-async def _draft_breaches(session: AsyncSession, draft: ScheduleDraft, cell: Assignment,
-                          member: Membership) -> list[str]:
-    """The rules ``member`` would break by taking ``cell``, counting their published shifts and the draft's."""
-    from app.services.rota.rules import Work, check_change, load_rules, member_context
-    from app.services.rota.schedule import org_timezone
+@dataclass
+class _EditCheck:
+    """What a hand edit of ``cell`` is checked against, loaded once for every member asked about."""
 
-    tz = await org_timezone(session, draft.organization_id)
-    person, existing = await member_context(session, draft.organization_id, member, [cell.date], tz)
-    drafted = (await session.execute(select(Assignment).where(
-        Assignment.draft_id == draft.id, Assignment.membership_id == member.id, Assignment.status == "active",
-        Assignment.id != cell.id))).scalars().unique()
-    existing += [Work.of(a.shift_type, a.date, tz, assignment_id=a.id) for a in drafted]
-    rules = await load_rules(session, draft.organization_id)
-    return [b.message for b in check_change(rules, person, existing, add=[Work.of(cell.shift_type, cell.date, tz)])]
+    draft: ScheduleDraft
+    cell: Assignment
+    rules: Rules
+    tz: ZoneInfo
+    off: dict[int, set[date]]  # approved time off on the cell's day
+
+    @classmethod
+    async def load(cls, session: AsyncSession, draft: ScheduleDraft, cell: Assignment) -> _EditCheck:
+        from app.services.rota.requests import approved_time_off
+        from app.services.rota.rules import load_rules
+        from app.services.rota.schedule import org_timezone
+
+        off = await approved_time_off(session, draft.organization_id, cell.date, cell.date)
+        return cls(draft, cell, await load_rules(session, draft.organization_id),
+                   await org_timezone(session, draft.organization_id), off)
+
+    async def refusal(self, session: AsyncSession, member: Membership) -> str | None:
+        """Why ``member`` (who takes shifts) may not take the cell, as the manager reads it; None if they may."""
+        shift, day = self.cell.shift_type, self.cell.date
+        if shift.qualification and shift.qualification not in (member.qualifications or []):
+            return _("%(shift)s needs the qualification %(q)s, which %(name)s lacks.", shift=shift.name,
+                     q=shift.qualification, name=member.user.name)
+        if day in self.off.get(member.id, set()):
+            return _("%(name)s has approved time off that day.", name=member.user.name)
+        breaches = await self._breaches(session, member)
+        return breaches[0] if breaches else None
+
+    async def _breaches(self, session: AsyncSession, member: Membership) -> list[str]:
+        """The rules ``member`` would break by taking the cell, counting their published shifts and the draft's."""
+        from app.services.rota.rules import Work, check_change, member_context
+
+        tz, cell = self.tz, self.cell
+        person, existing = await member_context(session, self.draft.organization_id, member, [cell.date], tz)
+        drafted = (await session.execute(select(Assignment).where(
+            Assignment.draft_id == self.draft.id, Assignment.membership_id == member.id,
+            Assignment.status == "active", Assignment.id != cell.id))).scalars().unique()
+        existing += [Work.of(a.shift_type, a.date, tz, assignment_id=a.id) for a in drafted]
+        return [b.message for b in check_change(self.rules, person, existing,
+                                                add=[Work.of(cell.shift_type, cell.date, tz)])]
+
+
+@dataclass(frozen=True)
+class EditOption:
+    """A member a draft cell could go to by hand: their points in the cell's month, and why not (if not)."""
+
+    membership: Membership
+    points: float
+    per_fte: float
+    refusal: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.membership.user.name
+
+
+@dataclass(frozen=True)
+class EditChoices:
+    """Who could take a draft cell: ``options`` break no rule, fairest first; ``others`` would, each with why."""
+
+    cell: Assignment
+    options: list[EditOption]
+    others: list[EditOption]
+
+
+async def edit_choices(session: AsyncSession, actor: Actor, draft_id: int, assignment_id: int) -> EditChoices:
+    """Everyone who takes shifts, checked as :func:`reassign_cell` checks them, for the hand-edit control.
+
+    Ranked as the time-off cover picker ranks (:func:`app.services.rota.requests.cover_choices`): fewest points
+    per FTE in the cell's month first, here counting the published schedule and this draft, the cell itself
+    left out. The cell's current member is neither an option nor another."""
+    require(actor, "schedule.manage")
+    draft = await get_draft(session, actor, draft_id)
+    cell = (await session.execute(select(Assignment).where(
+        Assignment.id == assignment_id, Assignment.draft_id == draft.id, Assignment.status == "active"))
+    ).scalar_one_or_none()
+    if cell is None:
+        raise NotFound(_("No such assignment in this draft."))
+    members = (await session.execute(select(Membership).join(User).where(
+        Membership.organization_id == draft.organization_id, Membership.active.is_(True),
+        Membership.in_schedule.is_(True), Membership.role != "viewer", Membership.id != cell.membership_id)
+        .order_by(func.lower(User.name), Membership.id))).scalars().unique()
+    check = await _EditCheck.load(session, draft, cell)
+    totals = await _month_points(session, draft, cell)
+    options, others = [], []
+    for m in members:
+        points = totals.get(m.id, 0.0)
+        refusal = await check.refusal(session, m)
+        option = EditOption(m, points, points / m.fte if m.fte and m.fte > 0 else points, refusal)
+        (others if refusal else options).append(option)
+    options.sort(key=lambda o: (o.per_fte, o.points, o.name.lower()))
+    return EditChoices(cell, options, others)
+
+
+async def _month_points(session: AsyncSession, draft: ScheduleDraft, cell: Assignment) -> dict[int, float]:
+    """Each member's weighted points in ``cell``'s month: published shifts and the draft's, but not ``cell``."""
+    from app.services.rota.load import points_of
+    from app.services.rota.rules import holiday_dates
+
+    first = cell.date.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    holidays = await holiday_dates(session, draft.organization_id, first, last)
+    rows = await session.execute(select(Assignment).where(
+        Assignment.organization_id == draft.organization_id, Assignment.status == "active",
+        (Assignment.draft_id == draft.id) | Assignment.draft_id.is_(None), Assignment.id != cell.id,
+        Assignment.date >= first, Assignment.date <= last))
+    totals: dict[int, float] = defaultdict(float)
+    for a in rows.scalars().unique():
+        totals[a.membership_id] += points_of(a.shift_type, a.date, holidays).value
+    return totals
 
 
 async def publish(session: AsyncSession, actor: Actor, draft_id: int) -> int:
@@ -353,7 +375,7 @@ async def publish(session: AsyncSession, actor: Actor, draft_id: int) -> int:
                    payload={"date": a.date.isoformat(), "user_id": a.membership.user_id, "shift": a.shift_type.code,
                             "draft_id": draft.id})
     await audit.record(session, actor, "schedule.published", entity_type="draft", entity_id=draft.id,
-                       after={**_snapshot(draft), "assignments": len(cells)})
+                       after={**snapshot(draft), "assignments": len(cells)})
     event = await emit(session, actor.organization_id, "rota.published", entity_type="draft", entity_id=draft.id,
                        payload={"start": draft.start_date.isoformat(), "end": draft.end_date.isoformat(),
                                 "count": len(cells)})
@@ -362,260 +384,6 @@ async def publish(session: AsyncSession, actor: Actor, draft_id: int) -> int:
     return len(cells)
 
 
-async def _locked_draft(session: AsyncSession, draft_id: int) -> ScheduleDraft | None:
-    """The draft, its row locked until the transaction ends (PostgreSQL; SQLite writes one at a time anyway)."""
-    return (await session.execute(select(ScheduleDraft).where(ScheduleDraft.id == draft_id)
-                                  .with_for_update())).scalar_one_or_none()
-
-
-async def store_result(session: AsyncSession, draft_id: int, *, built: Built | None, solution: Solution | None,
-                       problems: list[dict[str, str]], params: dict[str, Any], elapsed: float,
-                       run: str | None = None) -> str:
-    """The worker's last step: the draft's assignments and figures, or its explanation; audited, announced.
-
-    With ``run``, only if the draft is still that run's (not taken for dead and regenerated meanwhile)."""
-    from app.services.actor import Actor
-    from app.services.rota import equity
-
-    draft = await _locked_draft(session, draft_id)
-    if draft is None:
-        return "missing"
-    if run is not None and (draft.status != "running" or (draft.explanation or {}).get("run") != run):
-        log.warning("draft %s: the run %s finished after it was taken for dead; its result is dropped", draft_id, run)
-        await session.rollback()
-        return "superseded"
-    actor = Actor.system("generator", organization_id=draft.organization_id)
-    cells = built.assignments(solution) if built is not None and solution is not None else []
-    if problems or (not cells and (solution is None or solution.schedule is None)):
-        draft.status = "infeasible"
-        draft.objective = draft.bound = None
-        draft.explanation = {"params": params, "problems": problems, "elapsed": elapsed}
-    else:
-        assert built is not None and solution is not None
-        for mid, sid, day in cells:
-            session.add(Assignment(organization_id=draft.organization_id, shift_type_id=sid, date=day,
-                                   membership_id=mid, draft_id=draft.id, source="generated"))
-        draft.status = "done"
-        draft.objective = decode(built, solution.objective)
-        draft.bound = decode(built, solution.bound)
-        summary = equity.draft_summary(built, cells)
-        draft.explanation = {"params": params, "elapsed": elapsed, "solver_status": solution.status,
-                             "summary": summary, "first_solution": solution.log[0].seconds if solution.log else None}
-    await session.flush()
-    await audit.record(session, actor, "schedule.generated", entity_type="draft", entity_id=draft.id,
-                       after={**_snapshot(draft), "assignments": len(cells), "objective": draft.objective,
-                              "bound": draft.bound})
-    await emit(session, draft.organization_id, "generate.finished", entity_type="draft", entity_id=draft.id,
-               payload={"status": draft.status})
-    await commit(session)
-    _publish(draft.organization_id, draft.id, status=draft.status)
-    return draft.status
-
-
-# -- runs that stopped -----------------------------------------------------------------------------------
-
-_FAILURES = {
-    "stopped": (lambda: _("The generator stopped unexpectedly; generate again."),
-                lambda: _("Nothing was written to the schedule. If it stops again, tell your administrator.")),
-    "overdue": (lambda: _("The generator ran far past its time limit and was stopped; generate again."),
-                lambda: _("Nothing was written to the schedule. If it happens again, give it fewer days or tell "
-                          "your administrator.")),
-    "lost": (lambda: _("The generator never started on this draft; generate again."),
-             lambda: _("Nothing was written to the schedule. If it does not start again, tell your administrator.")),
-    "error": (lambda: _("The generator stopped with an error; generate again."),
-              lambda: _("Nothing was written to the schedule. If it keeps failing, tell your administrator.")),
-}
-
-
-async def _fail(session: AsyncSession, draft: ScheduleDraft, reason: str) -> None:
-    """Mark a queued or running draft failed, in the caller's transaction: audited, announced after commit."""
-    from app.services.actor import Actor
-
-    message, hint = _FAILURES.get(reason, _FAILURES["error"])
-    before = {**_snapshot(draft), "heartbeat": (draft.explanation or {}).get("heartbeat")}
-    params = dict((draft.explanation or {}).get("params") or {})
-    draft.status, draft.objective, draft.bound = "failed", None, None
-    progress = (draft.explanation or {}).get("progress")  # how far it got, for the page's progress bar
-    draft.explanation = {"params": params, "reason": reason, "progress": progress,
-                         "problems": [{"kind": "failed", "message": message(), "hint": hint()}]}
-    await session.flush()
-    await audit.record(session, Actor.system("generator", organization_id=draft.organization_id),
-                       "schedule.generation_failed", entity_type="draft", entity_id=draft.id, before=before,
-                       after={**_snapshot(draft), "reason": reason})
-    await emit(session, draft.organization_id, "generate.failed", entity_type="draft", entity_id=draft.id,
-               payload={"status": "failed", "reason": reason})
-    org_id, draft_id = draft.organization_id, draft.id
-    after_commit(session, lambda: _publish(org_id, draft_id, status="failed"))
-
-
-async def fail_draft(session: AsyncSession, draft_id: int, *, reason: str, only_if_stale: bool = False) -> bool:
-    """Mark draft ``draft_id`` failed if it is still queued or running (and, with ``only_if_stale``, still
-    taken for dead once its row is locked: a heartbeat that came in meanwhile spares it). Commits."""
-    draft = await _locked_draft(session, draft_id)
-    if draft is None or draft.status not in ("queued", "running") or (
-            only_if_stale and stale_reason(draft, utcnow()) is None):
-        await session.rollback()
-        return False
-    await _fail(session, draft, reason)
-    await commit(session)
-    return True
-
-
-async def fail_stale_drafts(session_maker: Any, *, now: datetime | None = None) -> list[int]:
-    """The sweeper's step: every queued or running draft taken for dead (:func:`stale_reason`) becomes failed.
-    Returns their ids."""
-    now = now or utcnow()
-    async with session_maker() as session:
-        rows = (await session.execute(select(ScheduleDraft).where(ScheduleDraft.status.in_(("queued", "running")))
-                                      .order_by(ScheduleDraft.id))).scalars().all()
-        stale = [(d.id, reason) for d in rows if (reason := stale_reason(d, now)) is not None]
-        await session.rollback()
-    failed = []
-    for draft_id, reason in stale:
-        async with session_maker() as session:
-            if await fail_draft(session, draft_id, reason=reason, only_if_stale=True):
-                log.warning("draft %s %s (%s): marked failed", draft_id, "taken for dead", reason)
-                failed.append(draft_id)
-    return failed
-
-
-def sweep_stale_drafts() -> list[int]:
-    """:func:`fail_stale_drafts` for the worker's sweeper thread (its own engines on its own event loop);
-    a cheap look first, so an idle sweep opens nothing."""
-    from app.db import _build, get_database
-
-    with get_database().sync_session() as session:
-        waiting = session.execute(select(func.count()).select_from(ScheduleDraft).where(
-            ScheduleDraft.status.in_(("queued", "running")))).scalar_one()
-        session.rollback()
-    if not waiting:
-        return []
-
-    async def run() -> list[int]:
-        db = _build(get_settings().database_url)
-        try:
-            return await fail_stale_drafts(db.write_session)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
-
-
-# -- the worker's job ------------------------------------------------------------------------------------
-
-
-def _publish(organization_id: int, draft_id: int, **data: Any) -> None:
-    """Tell the manager's open draft page to look again (over SSE, event "generate"). Only the draft's id and
-    status travel: its figures are read from the page, by those who may see drafts."""
-    from app import live
-
-    live.publish(organization_id, {"topic": "generate", "draft_id": draft_id, "status": data.get("status")})
-
-
-async def run_draft(session_maker: Any, draft_id: int) -> str:
-    """Generate draft ``draft_id`` (status queued): solve, then store its assignments or an explanation.
-
-    ``session_maker`` opens write sessions (the worker's own engine). While it works, the run records its
-    progress and a heartbeat every second (the page's progress bar and the sweeper read them). Returns the
-    draft's final status.
-    """
-    from app.services.rota import explain
-
-    run = uuid.uuid4().hex
-    async with session_maker() as session:
-        draft = await _locked_draft(session, draft_id)
-        if draft is None or draft.status != "queued":
-            return draft.status if draft else "missing"
-        params = dict((draft.explanation or {}).get("params") or {})
-        seconds = float(params.get("seconds") or DEFAULT_SECONDS)
-        history_months = int(params.get("history_months", DEFAULT_HISTORY_MONTHS))
-        org_id = draft.organization_id
-        started_at = utcnow()
-        stamp = started_at.isoformat()
-        draft.status = "running"
-        draft.explanation = {"params": params, "run": run, "started": stamp, "heartbeat": stamp,
-                             "progress": {"elapsed": 0.0, "seconds": seconds}}
-        await session.commit()
-        inputs = await load_inputs(session, org_id, draft.start_date, draft.end_date, draft_id=draft_id,
-                                   history_months=history_months)
-        await session.rollback()
-    _publish(org_id, draft_id, status="running")
-
-    started = clock.monotonic()
-    best: dict[str, Any] = {"objective": None, "bound": None, "phase": "start"}
-    lock = threading.Lock()
-    built: Built | None = None
-
-    async def beat() -> None:
-        """Record the best so far and the heartbeat, and tell the page (its progress bar follows)."""
-        while True:
-            await asyncio.sleep(BEAT_SECONDS)
-            with lock:
-                state = {**best, "elapsed": round(clock.monotonic() - started, 2), "seconds": seconds}
-            try:
-                async with session_maker() as session:
-                    await session.execute(update(ScheduleDraft).where(
-                        ScheduleDraft.id == draft_id, ScheduleDraft.status == "running").values(
-                        objective=state["objective"], bound=state["bound"],
-                        explanation={"params": params, "run": run, "started": stamp, "heartbeat": utcnow().isoformat(),
-                                     "progress": state}))
-                    await session.commit()
-            except Exception:  # a missed beat is not fatal; thirty in a row make the sweeper give up on the run
-                log.warning("could not record the progress of draft %s", draft_id, exc_info=True)
-            _publish(org_id, draft_id, status="running")
-
-    def on_progress(p: Progress) -> None:
-        assert built is not None
-        with lock:
-            best.update(objective=decode(built, p.objective), bound=decode(built, p.bound), phase=p.phase)
-
-    beating = asyncio.create_task(beat())
-    solution = None
-    try:
-        problems = explain.precheck(inputs)
-        if not problems:
-            built = build_problem(inputs)
-            ready = built
-            solution = await asyncio.to_thread(
-                lambda: solve(ready.problem, solve_options(ready, seconds=seconds, progress=on_progress)))
-            if could_pair(built, solution):  # impossible one shift a day each: try two where the rules allow
-                built = ready = build_problem(inputs, pairs=True)
-                left = max(1.0, seconds - (clock.monotonic() - started))
-                solution = await asyncio.to_thread(
-                    lambda: solve(ready.problem, solve_options(ready, seconds=left, progress=on_progress)))
-            if solution.schedule is None:
-                if solution.status == "INFEASIBLE":
-                    problems = await asyncio.to_thread(explain.relax, inputs, max(0.5, min(2.0, seconds / 5)))
-                else:
-                    problems = [explain.timeout_problem(seconds)]
-    finally:
-        beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beating
-    elapsed = round(clock.monotonic() - started, 2)
-    async with session_maker() as session:
-        return await store_result(session, draft_id, built=built, solution=solution, problems=problems,
-                                  params=params, elapsed=elapsed, run=run)
-
-
-async def run_draft_in_worker(draft_id: int) -> str:
-    """The Dramatiq job's body: its own database engines (this runs on a worker thread's event loop)."""
-    from app.db import _build
-
-    db = _build(get_settings().database_url)
-    try:
-        return await run_draft(db.write_session, draft_id)
-    finally:
-        await db.dispose()
-
-
-async def fail_draft_in_worker(draft_id: int) -> bool:
-    """The Dramatiq job's last resort when a run raised: the draft fails with a message (its own engines)."""
-    from app.db import _build
-
-    db = _build(get_settings().database_url)
-    try:
-        async with db.write_session() as session:
-            return await fail_draft(session, draft_id, reason="error")
-    finally:
-        await db.dispose()
+async def reset_draft(session: AsyncSession, draft_id: int) -> None:
+    """Drop a draft's unlocked assignments (before regenerating around its locks)."""
+    await session.execute(delete(Assignment).where(Assignment.draft_id == draft_id, Assignment.locked.is_(False)))

@@ -1,6 +1,6 @@
 """The equity ledger: each member's weighted points, and how they arose.
 
-The arithmetic (the same the generator optimises, :mod:`app.services.rota.generate`):
+The arithmetic (the same the generator optimises, :mod:`app.services.rota.objective`):
 
 - a shift earns its *weight*; on a Saturday or Sunday its *weekend weight*; on a holiday of the
   organization its *holiday weight* (a holiday on a weekend counts as a holiday);

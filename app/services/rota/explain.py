@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date, format_skeleton
 
 from app.i18n import DEFAULT_LOCALE, _, ngettext
-from app.services.rota.generate import RELAX_GROUPS, allowed_pairs, build_problem
+from app.services.rota.clashes import allowed_pairs
+from app.services.rota.generate import RELAX_GROUPS, build_problem
 from app.services.rota.solver import SolveOptions, solve
 
 if TYPE_CHECKING:
-    from app.services.rota.generate import Inputs, MemberSpec, ShiftSpec
+    from app.services.rota.generate_inputs import Inputs, MemberSpec, ShiftSpec
 
 __all__ = ("MAX_FINDINGS", "precheck", "relax", "timeout_problem")
 

@@ -26,9 +26,9 @@ from app.db import get_database
 from app.i18n import _
 from app.models import Assignment, CalendarFeed, Membership, Organization, ShiftType, User, utcnow
 from app.services import audit
-from app.services.organizations import my_membership
 from app.services.errors import NotFound
 from app.services.events import commit, emit
+from app.services.organizations import my_membership
 from app.services.permissions import can, require
 from app.services.rota.dates import occurrence
 from app.services.security import hash_token, new_token

@@ -1,12 +1,12 @@
-"""Fair schedule generation: the organization's data as a solver :class:`Problem`, and the result as a draft.
+"""Fair schedule generation: the solver's :class:`Problem` for an organization's range, and solving it.
 
 Three steps, each testable on its own:
 
-1. :func:`load_inputs` reads what the generator needs (shift types, members with FTE and
-   qualifications, approved time off, fixed days off, rules, holidays, preferences, the published
-   schedule around the range and the draft's locked cells) into plain :class:`Inputs`;
-2. :func:`build_problem` maps :class:`Inputs` to the solver's :class:`Problem` (pure);
-3. :func:`app.services.rota.drafts.run_draft` (the worker's job) solves it with a time limit, streams
+1. :func:`app.services.rota.generate_inputs.load_inputs` reads what the generator needs into plain
+   :class:`~app.services.rota.generate_inputs.Inputs`;
+2. :func:`build_problem` maps them to the solver's :class:`Problem` (pure): the hard constraints here, the
+   objective (fairness per FTE, weekend spread, preferences) in :mod:`app.services.rota.objective`;
+3. :func:`app.services.rota.draft_runs.run_draft` (the worker's job) solves it with a time limit, streams
    progress, and writes the result as the draft's assignments, or an explanation a manager can act on.
 
 What is kept, and how (the solver allows one shift per member and day):
@@ -19,19 +19,8 @@ What is kept, and how (the solver allows one shift per member and day):
 
 Rules are hard constraints, counted as :func:`app.services.rota.rules.check_change` counts them: rest
 between shifts in real hours in the organization's time zone (one hour less across the night the clocks
-spring forward, one more in autumn), against published shifts just outside the range too.
-
-The objective, in this order (lexicographic through weights that no lower term can outweigh):
-
-1. fairness: the largest deviation, over members, of weighted load *per FTE* from the member's fair
-   share. Load counts the history window (published shifts of earlier months), each shift at its
-   weight, weekend weight on Saturdays and Sundays, holiday weight on holidays. The fair share of a
-   member is the whole load (history plus every seat of the range) times their FTE over the sum of FTEs;
-2. the same for weekend and holiday points only (their spread);
-3. preferences: each avoided shift worked costs its strength (1-3), each wanted one earns it.
-
-Points are scaled by :data:`POINTS_SCALE` and per-FTE deviations by :data:`FTE_SCALE` (the model is
-integral); :func:`decode` turns objective values back into "points per FTE".
+spring forward, one more in autumn), against published shifts just outside the range too
+(:mod:`app.services.rota.clashes`).
 """
 
 from __future__ import annotations
@@ -39,26 +28,20 @@ from __future__ import annotations
 import logging
 import time as clock
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-
-from app.models import Assignment, Holiday, Membership, Organization, Preference, ShiftType
-from app.services.rota.dates import is_weekend, occurrence
-from app.services.rota.load import points_of
-from app.services.rota.rules import Rules, load_rules
+from app.services.rota.clashes import Clashes, allowed_pairs
+from app.services.rota.dates import is_weekend
+from app.services.rota.objective import add_objective
 from app.services.rota.solver import (
     Cover,
     Employee,
-    Fairness,
     Lock,
     Problem,
     Progress,
-    Request,
     SolveOptions,
     solve,
 )
@@ -66,116 +49,30 @@ from app.services.rota.solver import ShiftType as SolverShift
 from app.services.rota.solver.problem import Limit
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
+    from app.services.rota.generate_inputs import Inputs
     from app.services.rota.solver import Solution
 
 __all__ = (
-    "DEFAULT_HISTORY_MONTHS",
     "DEFAULT_SECONDS",
-    "FTE_SCALE",
-    "POINTS_SCALE",
+    "MAX_DAYS",
+    "MAX_SECONDS",
+    "RELAX_GROUPS",
     "Built",
-    "Clashes",
-    "Inputs",
-    "MemberSpec",
-    "ShiftSpec",
-    "Wish",
-    "allowed_pairs",
     "build_problem",
     "could_pair",
-    "decode",
     "greedy_hint",
-    "load_inputs",
     "needs_pairs",
-    "reset_draft",
     "solve_inputs",
     "solve_options",
 )
 
 log = logging.getLogger(__name__)
 
-POINTS_SCALE = 20  # 0.05-point resolution: weights such as 1.5, 1.25, 0.2 are exact
-FTE_SCALE = 20  # deviation x 20/FTE: 1.0 -> 20, 0.5 -> 40, 0.8 -> 25
 DEFAULT_SECONDS = 10
 MAX_SECONDS = 120
-DEFAULT_HISTORY_MONTHS = 3
 MAX_DAYS = 62
 RELAX_GROUPS = ("locks", "leave", "fixed_days_off", "successions", "max_consecutive_days", "max_shifts_per_week",
                 "max_weekends_per_month", "min_days_between_calls")
-
-
-# -- plain inputs ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShiftSpec:
-    id: int
-    code: str
-    name: str
-    start_time: time
-    minutes: int
-    days_of_week: tuple[int, ...]
-    headcount: int = 1
-    weight: float = 1.0
-    weekend_weight: float = 1.5
-    holiday_weight: float = 2.0
-    qualification: str | None = None
-    active: bool = True
-
-    def runs_on(self, day: date) -> bool:
-        return self.active and day.weekday() in self.days_of_week
-
-
-@dataclass(frozen=True)
-class MemberSpec:
-    id: int
-    name: str
-    fte: float = 1.0
-    qualifications: frozenset[str] = frozenset()
-    leave: frozenset[date] = frozenset()
-
-
-@dataclass(frozen=True)
-class Wish:
-    """A preference: ``kind`` want | avoid, on a date and/or a shift type, strength 1-3."""
-
-    membership_id: int
-    kind: str
-    day: date | None = None
-    shift_type_id: int | None = None
-    strength: int = 2
-
-
-@dataclass
-class Inputs:
-    start: date
-    end: date
-    shifts: list[ShiftSpec]
-    members: list[MemberSpec]
-    rules: Rules = field(default_factory=Rules)
-    holidays: frozenset[date] = frozenset()
-    holiday_names: dict[date, str] = field(default_factory=dict)
-    # (membership id, shift type id, day): published around the range (history window to a month after)
-    published: list[tuple[int, int, date]] = field(default_factory=list)
-    # the draft's locked cells, same shape
-    locks: list[tuple[int, int, date]] = field(default_factory=list)
-    wishes: list[Wish] = field(default_factory=list)
-    history_start: date | None = None
-    timezone: str = "UTC"  # the organization's: rest between shifts is counted in real hours
-
-    @property
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
-
-
-def scaled_points(shift: Any, day: date, holidays: Iterable[date]) -> tuple[str, int]:
-    p = points_of(shift, day, holidays)
-    return p.category, round(p.value * POINTS_SCALE)
-
-
-def fte_scale(fte: float) -> int:
-    return max(1, round(FTE_SCALE / (fte if fte and fte > 0 else 1.0)))
 
 
 # -- inputs -> problem -----------------------------------------------------------------------------------
@@ -225,30 +122,6 @@ class Built:
         return out
 
 
-def _minutes(s: ShiftSpec) -> tuple[int, int]:
-    start = s.start_time.hour * 60 + s.start_time.minute
-    return start, start + s.minutes
-
-
-def allowed_pairs(inputs: Inputs) -> list[tuple[ShiftSpec, ShiftSpec]]:
-    """Pairs of shift types one member may work on the same day: they do not overlap and the rules allow it.
-
-    By the wall clock; :class:`Clashes` also closes a pair on a day its real instants overlap (a shift in the
-    hour a spring-forward skips)."""
-    shifts = [s for s in inputs.shifts if s.active]
-    rules = inputs.rules
-    pairs = []
-    for i, a in enumerate(shifts):
-        for b in shifts[i + 1:]:
-            (a0, a1), (b0, b1) = _minutes(a), _minutes(b)
-            if a0 < b1 and b0 < a1:
-                continue
-            if rules.limit_same_day and frozenset((a.id, b.id)) not in rules.combinable:
-                continue
-            pairs.append((a, b) if a0 <= b0 else (b, a))
-    return pairs
-
-
 def needs_pairs(inputs: Inputs) -> bool:
     """Whether some day has more seats than members free to take them one shift each."""
     fixed_off = inputs.rules.fixed_days_off
@@ -261,74 +134,6 @@ def needs_pairs(inputs: Inputs) -> bool:
     return False
 
 
-class Clashes:
-    """Which two shifts (a shift type on a local date each) one member may not both work.
-
-    The arithmetic of :func:`app.services.rota.rules.check_change`, on the real instants of
-    :func:`app.services.rota.dates.occurrence` in the organization's time zone, so that the generator
-    never makes an assignment the rules checker refuses, nor refuses one it allows: shifts on different
-    days clash when they overlap, when the second follows the first the next day as a forbidden
-    succession, or when the rest between them is under the minimum rest (real hours: the night clocks
-    spring forward has one hour less, the night they fall back one more). With ``rules=False`` (the
-    explanation's search relaxing "successions") only overlaps clash.
-    """
-
-    def __init__(self, inputs: Inputs, *, rules: bool = True) -> None:
-        self.tz = ZoneInfo(inputs.timezone or "UTC")
-        self.by_id = {s.id: s for s in inputs.shifts}
-        self.forbidden = inputs.rules.forbidden_successions if rules else frozenset()
-        self.rest = inputs.rules.min_rest_hours if rules else None
-        self._when: dict[tuple[int, date], tuple[datetime, datetime]] = {}
-        self._clash: dict[tuple[int, date, int, date], bool] = {}
-
-    def when(self, sid: int, day: date) -> tuple[datetime, datetime]:
-        key = (sid, day)
-        found = self._when.get(key)
-        if found is None:
-            s = self.by_id[sid]
-            o = occurrence(day, s.start_time, s.minutes, self.tz)
-            found = self._when[key] = (o.starts_at, o.ends_at)
-        return found
-
-    def reach(self) -> int:
-        """The most days apart two shifts can be and still clash (a 48-hour shift, a long minimum rest)."""
-        if not self.by_id:
-            return 1
-        latest_end = max(_minutes(s)[1] for s in self.by_id.values())
-        earliest = min(_minutes(s)[0] for s in self.by_id.values())
-        rest = round((self.rest or 0) * 60)
-        return max(1, (latest_end - earliest + rest + 120) // (24 * 60) + 1)
-
-    def overlap(self, a: int, b: int, day: date) -> bool:
-        """Whether shift types ``a`` and ``b`` overlap in real time on ``day`` (both starting that day)."""
-        (a0, a1), (b0, b1) = self.when(a, day), self.when(b, day)
-        return a0 < b1 and b0 < a1
-
-    def clash(self, a: int, day_a: date, b: int, day_b: date) -> bool:
-        """Whether ``a`` on ``day_a`` and ``b`` on ``day_b`` (different days) cannot both be worked."""
-        if day_b < day_a:
-            a, day_a, b, day_b = b, day_b, a, day_a
-        key = (a, day_a, b, day_b)
-        found = self._clash.get(key)
-        if found is None:
-            found = self._clash[key] = self._decide(a, day_a, b, day_b)
-        return found
-
-    def _decide(self, a: int, day_a: date, b: int, day_b: date) -> bool:
-        (a0, a1), (b0, b1) = self.when(a, day_a), self.when(b, day_b)
-        if a0 < b1 and b0 < a1:
-            return True
-        if (day_b - day_a).days == 1 and (a, b) in self.forbidden:
-            return True
-        if self.rest is None:
-            return False
-        rest = (b0 - a1) if b0 >= a1 else (a0 - b1)
-        return rest.total_seconds() / 3600 < self.rest
-
-    def units(self, u: tuple[int, ...], day_u: date, v: tuple[int, ...], day_v: date) -> bool:
-        return any(self.clash(a, day_u, b, day_v) for a in u for b in v)
-
-
 def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasibility_only: bool = False,
                   pairs: bool | None = None) -> Built:
     """The solver's problem for ``inputs``; ``relax`` leaves constraint groups out (the explanation's search).
@@ -336,7 +141,7 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     ``pairs``: whether a member may be given two shift types on one day (those :func:`allowed_pairs` lists);
     by default only when some day has more seats than members free (:func:`needs_pairs`), or the rules list
     pairs. A range that is impossible without them may still be possible with them (the one member qualified
-    for two shifts of a day): :func:`app.services.rota.drafts.run_draft` then tries again with ``pairs=True``.
+    for two shifts of a day): :func:`app.services.rota.draft_runs.run_draft` then tries again with ``pairs=True``.
 
     Rest rules are stated on real instants (:class:`Clashes`). The solver knows one "forbidden next day"
     relation per shift for the whole range, so where a day's relation differs from the usual one (the
@@ -356,7 +161,6 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     solver_ids = {s.id for s in shifts}
     members = list(inputs.members)
     member_ids = {m.id for m in members}
-    holidays = inputs.holidays
     clashes = Clashes(inputs, rules="successions" not in relax)
     reach = clashes.reach()
 
@@ -627,91 +431,8 @@ def build_problem(inputs: Inputs, *, relax: frozenset[str] = frozenset(), feasib
     if feasibility_only or not members:
         return built
 
-    # Fairness: points per cell, history per member, fair share per member.
-    points: dict[tuple[int, str], int] = {}
-    wk_points: dict[tuple[int, str], int] = {}
-    total = total_wk = 0
-    for i, day in enumerate(days):
-        for j, u in enumerate(base):
-            if not open_cell[i][j]:
-                continue
-            parts = [scaled_points(by_id[x], day, holidays) for x in u]
-            name = uid[sid_of(j, i)]
-            points[(i, name)] = sum(p for _c, p in parts)
-            weekendish = sum(p for c, p in parts if c != "weekday")
-            if weekendish:
-                wk_points[(i, name)] = weekendish
-        for s in shifts:
-            cat, pts = scaled_points(s, day, holidays)
-            seats = requirement[(s.id, day)]
-            total += seats * pts
-            if cat != "weekday":
-                total_wk += seats * pts
-    history: dict[str, int] = defaultdict(int)
-    history_wk: dict[str, int] = defaultdict(int)
-    window_start = inputs.history_start or inputs.start
-    counted_cells = [(mid, sid, day) for mid, sid, day in inputs.published
-                     if window_start <= day < inputs.start and mid in member_ids] + \
-                    [c for c in prefilled if c[0] in member_ids]
-    for mid, sid, day in counted_cells:
-        shift = by_id.get(sid)
-        if shift is None:
-            continue
-        cat, pts = scaled_points(shift, day, holidays)
-        history[str(mid)] += pts
-        total += pts
-        if cat != "weekday":
-            history_wk[str(mid)] += pts
-            total_wk += pts
-    fte_sum = sum(m.fte or 1.0 for m in members)
-    target = {str(m.id): round(total * (m.fte or 1.0) / fte_sum) for m in members}
-    target_wk = {str(m.id): round(total_wk * (m.fte or 1.0) / fte_sum) for m in members}
-    scale = {str(m.id): fte_scale(m.fte) for m in members}
-
-    requests: list[Request] = []
-    for wish in inputs.wishes:
-        if wish.membership_id not in member_ids:
-            continue
-        strength = max(1, min(3, wish.strength))
-        for i, day in enumerate(days):
-            if wish.day is not None and wish.day != day:
-                continue
-            for j, u in enumerate(base):
-                if not open_cell[i][j] or not all(by_id[x].runs_on(day) for x in u):
-                    continue
-                if wish.shift_type_id is not None and wish.shift_type_id not in u:
-                    continue
-                # avoid: costs its strength when worked; want: earns it (a negative cost, no constant offset)
-                weight = strength if wish.kind == "avoid" else -strength
-                requests.append(Request(str(wish.membership_id), i, uid[sid_of(j, i)], weight, on=False))
-    # Two shifts on one day only when needed: each combined day costs like a mild "avoid".
-    for m in members:
-        for i, day in enumerate(days):
-            for j, u in enumerate(base):
-                if len(u) > 1 and open_cell[i][j] and all(by_id[x].runs_on(day) for x in u):
-                    requests.append(Request(str(m.id), i, uid[sid_of(j, i)], 1, on=False))
-    positive = sum(r.weight for r in requests if r.weight > 0)
-    negative = -sum(r.weight for r in requests if r.weight < 0)
-    spread = positive + negative
-    top_wk = sum(wk_points.values())
-    b2 = max((scale[str(m.id)] * (top_wk + abs(history_wk[str(m.id)] - target_wk[str(m.id)])) for m in members),
-             default=0)
-    w2 = spread + 1
-    w1 = w2 * (b2 + 1) + spread + 1
-    built.problem.requests = requests
-    built.problem.fairness = Fairness(points=points, target=target, history=dict(history), weight=w1, scale=scale)
-    built.problem.extra_fairness = [Fairness(points=wk_points, target=target_wk, history=dict(history_wk), weight=w2,
-                                             scale=scale)]
-    built.w1, built.w2, built.negative = w1, w2, negative
+    add_objective(built, open_cell=open_cell, name_of=lambda j, i: uid[sid_of(j, i)], prefilled=prefilled)
     return built
-
-
-def decode(built: Built, objective: float | None) -> float | None:
-    """The largest deviation from fair share, in points per FTE, that an objective value stands for."""
-    if objective is None or objective + built.negative < 0:
-        return None  # no bound proven yet
-    main = (int(objective) + built.negative) // built.w1
-    return round(main / (POINTS_SCALE * FTE_SCALE), 2)
 
 
 def solve_inputs(inputs: Inputs, *, seconds: float, progress: Callable[[Progress], None] | None = None,
@@ -750,65 +471,3 @@ def solve_options(built: Built, *, seconds: float, progress: Callable[[Progress]
     seconds = max(0.5, seconds - (clock.monotonic() - began))  # the hint's time counts against the limit
     return SolveOptions(seconds=seconds, num_workers=workers, progress=progress, hint=hint,
                         sub_seconds=max(0.3, min(2.0, seconds / 5)))
-
-
-# -- from the database -----------------------------------------------------------------------------------
-
-
-def _month_back(day: date, months: int) -> date:
-    y, m = day.year, day.month - months
-    while m <= 0:
-        m += 12
-        y -= 1
-    return date(y, m, 1)
-
-
-async def load_inputs(session: AsyncSession, organization_id: int, start: date, end: date, *,
-                      draft_id: int | None = None, history_months: int = DEFAULT_HISTORY_MONTHS) -> Inputs:
-    """Everything the generator needs about one organization and range, as plain :class:`Inputs`."""
-    history_start = _month_back(start, history_months) if history_months > 0 else start
-    shift_rows = (await session.execute(select(ShiftType).where(ShiftType.organization_id == organization_id)
-                                        .order_by(ShiftType.position, ShiftType.code))).scalars().unique()
-    shifts = [ShiftSpec(s.id, s.code, s.name, s.start_time, s.duration_minutes, tuple(s.days_of_week or ()),
-                        s.headcount, s.weight, s.weekend_weight, s.holiday_weight, s.qualification, s.active)
-              for s in shift_rows]
-    member_rows = list((await session.execute(
-        select(Membership).where(Membership.organization_id == organization_id, Membership.active.is_(True),
-                                 Membership.in_schedule.is_(True), Membership.role != "viewer")
-    )).scalars().unique())
-    try:
-        from app.services.rota.requests import approved_time_off
-
-        leave = await approved_time_off(session, organization_id, start, end)
-    except ImportError:  # the request workflow is not installed
-        leave = {}
-    members = [MemberSpec(m.id, m.user.name, float(m.fte or 1.0), frozenset(m.qualifications or []),
-                          frozenset(leave.get(m.id, ()))) for m in member_rows]
-    members.sort(key=lambda m: (m.name.lower(), m.id))
-    rules = await load_rules(session, organization_id)
-    hol_rows = (await session.execute(select(Holiday).where(
-        Holiday.organization_id == organization_id, Holiday.active.is_(True), Holiday.date >= history_start,
-        Holiday.date <= end))).scalars()
-    holiday_names = {h.date: h.name for h in hol_rows}
-    published = [(a.membership_id, a.shift_type_id, a.date) for a in (await session.execute(
-        select(Assignment.membership_id, Assignment.shift_type_id, Assignment.date).where(
-            Assignment.organization_id == organization_id, Assignment.status == "active",
-            Assignment.draft_id.is_(None), Assignment.date >= history_start,
-            Assignment.date <= end + timedelta(days=31)))).all()]
-    locks = []
-    if draft_id is not None:
-        locks = [(a.membership_id, a.shift_type_id, a.date) for a in (await session.execute(
-            select(Assignment.membership_id, Assignment.shift_type_id, Assignment.date).where(
-                Assignment.draft_id == draft_id, Assignment.status == "active", Assignment.locked.is_(True)))).all()]
-    wish_rows = (await session.execute(select(Preference).where(Preference.organization_id == organization_id)))
-    wishes = [Wish(p.membership_id, p.kind, p.date, p.shift_type_id, p.strength) for p in wish_rows.scalars().unique()
-              if p.date is None or start <= p.date <= end]
-    org = await session.get(Organization, organization_id)
-    return Inputs(start=start, end=end, shifts=shifts, members=members, rules=rules,
-                  holidays=frozenset(holiday_names), holiday_names=holiday_names, published=published, locks=locks,
-                  wishes=wishes, history_start=history_start, timezone=org.timezone if org else "UTC")
-
-
-async def reset_draft(session: AsyncSession, draft_id: int) -> None:
-    """Drop a draft's unlocked assignments (before regenerating around its locks)."""
-    await session.execute(delete(Assignment).where(Assignment.draft_id == draft_id, Assignment.locked.is_(False)))

@@ -130,22 +130,22 @@ async def test_a_manager_can_generate_again_before_the_sweeper_comes_by(client: 
 
 
 async def test_a_run_taken_for_dead_that_finishes_writes_nothing(world: World) -> None:
-    from app.services.rota import drafts
+    from app.services.rota import draft_runs
 
     draft_id = await _draft(world)
     async with get_database().write_session() as session:
-        assert await drafts.fail_draft(session, draft_id, reason="stopped", only_if_stale=True)
+        assert await draft_runs.fail_draft(session, draft_id, reason="stopped", only_if_stale=True)
     async with get_database().write_session() as session:
-        status = await drafts.store_result(session, draft_id, built=None, solution=None,
-                                           problems=[{"kind": "x", "message": "late", "hint": ""}], params={},
-                                           elapsed=1.0, run="dead-run")
+        status = await draft_runs.store_result(session, draft_id, built=None, solution=None,
+                                               problems=[{"kind": "x", "message": "late", "hint": ""}], params={},
+                                               elapsed=1.0, run="dead-run")
     assert status == "superseded"
     draft = await _get(draft_id)
     assert draft.status == "failed" and draft.explanation["problems"][0]["message"] == STOPPED
 
 
 async def test_a_run_that_raises_fails_its_draft_with_a_message(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.services.rota import drafts
+    from app.services.rota import draft_runs
     from workers.generate import generate_schedule
 
     draft_id = await _draft(world, status="queued", started_ago=1)
@@ -153,7 +153,7 @@ async def test_a_run_that_raises_fails_its_draft_with_a_message(world: World, mo
     async def broken(draft_id: int) -> str:
         raise RuntimeError("the solver's library is missing")
 
-    monkeypatch.setattr(drafts, "run_draft_in_worker", broken)
+    monkeypatch.setattr(draft_runs, "run_draft_in_worker", broken)
     await asyncio.to_thread(generate_schedule.fn, draft_id)  # the actor's body, as the worker runs it
     draft = await _get(draft_id)
     assert draft.status == "failed"

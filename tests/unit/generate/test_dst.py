@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.services.rota.generate import Inputs, MemberSpec, ShiftSpec, build_problem, solve_inputs
+from app.services.rota.generate import build_problem, solve_inputs
+from app.services.rota.generate_inputs import Inputs, MemberSpec, ShiftSpec
 from app.services.rota.rules import Person, Rules, Work, check_change
 from app.services.rota.solver import SolveOptions, solve
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from app.services.rota.explain import precheck, relax
-from app.services.rota.generate import Inputs, MemberSpec, ShiftSpec
+from app.services.rota.generate_inputs import Inputs, MemberSpec, ShiftSpec
 from app.services.rota.rules import Rules
 
 ALL = (0, 1, 2, 3, 4, 5, 6)

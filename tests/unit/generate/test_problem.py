@@ -7,18 +7,9 @@ from datetime import date, time, timedelta
 import pytest
 
 from app.services.rota.equity import deviations, max_deviation
-from app.services.rota.generate import (
-    FTE_SCALE,
-    POINTS_SCALE,
-    Inputs,
-    MemberSpec,
-    ShiftSpec,
-    Wish,
-    build_problem,
-    decode,
-    greedy_hint,
-    solve_inputs,
-)
+from app.services.rota.generate import build_problem, greedy_hint, solve_inputs
+from app.services.rota.generate_inputs import Inputs, MemberSpec, ShiftSpec, Wish
+from app.services.rota.objective import FTE_SCALE, POINTS_SCALE, decode
 from app.services.rota.rules import Rules
 
 ALL = (0, 1, 2, 3, 4, 5, 6)

@@ -8,7 +8,8 @@ from datetime import date, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from app.services.rota.generate import Inputs, MemberSpec, ShiftSpec, Wish, build_problem, solve_inputs
+from app.services.rota.generate import build_problem, solve_inputs
+from app.services.rota.generate_inputs import Inputs, MemberSpec, ShiftSpec, Wish
 from app.services.rota.rules import Person, Rules, Work, check_change
 from app.services.rota.solver import SolveOptions, solve
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.models import ScheduleDraft
-from app.services.rota.drafts import HEARTBEAT_GRACE, stale_reason
+from app.services.rota.draft_runs import HEARTBEAT_GRACE, stale_reason
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
