@@ -38,7 +38,7 @@ migrate: setup ## Apply database migrations
 	$(BIN)/rounds migrate
 
 run: setup migrate ## Install, migrate, seed the demo practice, and serve on HOST:PORT (default 127.0.0.1:8000)
-	$(BIN)/rounds seed-demo
+	$(BIN)/rounds seed-demo --with-rota
 	@echo "Rounds is starting on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	$(BIN)/rounds serve --host $(HOST) --port $(PORT)
 

@@ -60,15 +60,23 @@ def migrate() -> None:
 
 
 @main.command("seed-demo")
-def seed_demo() -> None:
+@click.option("--with-rota", is_flag=True, help="Also give it shift types, rules and this month's published rota.")
+def seed_demo(with_rota: bool) -> None:
     """Create the demo practice (does nothing if it exists)."""
     from app.demo import seed_demo as seed
+    from app.demo import seed_demo_rota
 
-    created, logins = _run(seed())
+    async def both() -> tuple[bool, list[tuple[str, str, str]], int]:
+        created, logins = await seed()
+        return created, logins, (await seed_demo_rota() if with_rota else 0)
+
+    created, logins, published = _run(both())
     if created:
         click.echo("Created the demo practice. Sign in with any of these:")
     else:
         click.echo("The demo practice exists. Its logins:")
+    if published:
+        click.echo(f"Generated and published this month's rota ({published} shifts).")
     for role, email, password in logins:
         click.echo(f"  {role:<9} {email:<34} {password}")
 

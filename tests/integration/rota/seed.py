@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.db import get_database
+from app.demo import DEMO_SHIFTS
 from app.models import Assignment, Holiday, Membership, Organization, User, utcnow
 from app.services import organizations
 from app.services.actor import Actor
@@ -225,17 +226,6 @@ async def seed_big_group(
         return BigGroup(org.id, slug, manager.email, owner.email, [u.email for u in people], count)
 
 
-# Shift types for the demo practice ("Riverside Family Practice"), which starts with none.
-DEMO_SHIFTS: list[dict[str, object]] = [
-    {"code": "night-call", "name": "Night call", "location": "Albany Medical Center", "start_time": "19:00",
-     "duration_minutes": 720, "days_of_week": EVERY, "headcount": 1, "color": "#4338ca"},
-    {"code": "clinic-am", "name": "Clinic AM", "location": "Main clinic", "start_time": "08:00",
-     "duration_minutes": 240, "days_of_week": WEEKDAYS, "headcount": 2, "color": "#0d6e6e"},
-    {"code": "hospital-rounds", "name": "Hospital rounding", "location": "Albany Medical Center",
-     "start_time": "07:00", "duration_minutes": 300, "days_of_week": EVERY, "headcount": 1, "color": "#be123c"},
-    {"code": "peds-call", "name": "Pediatrics call", "location": "Children's wing", "start_time": "18:00",
-     "duration_minutes": 840, "days_of_week": EVERY, "headcount": 1, "qualification": "PEDS", "color": "#db2777"},
-]
 
 
 async def seed_demo_shifts(slug: str) -> list[int]:
