@@ -23,6 +23,7 @@ from app.services.errors import Conflict, NotFound, ServiceError, ValidationFail
 from app.services.rota import preferences, schedule, setup, trades
 from app.services.rota import requests as service
 from app.services.rota.request_support import OPEN_STATUSES, takes_shifts
+from app.services.rota.staffing import qualified_gaps
 from app.views import requests as views
 
 __all__ = ("RequestsController",)
@@ -307,11 +308,13 @@ class RequestsController(Controller):
             stale = exc.message
         except ValidationFailed as exc:
             stale = next(iter(exc.errors.values()))
-        cover = []
+        cover, gaps = [], []
         if is_manager and req.kind == "time_off" and req.status == "pending":
             cover = views.cover_view(await service.cover_choices(db, actor, req), tz)
+            assert req.start_date and req.end_date
+            gaps = await qualified_gaps(db, req.membership, req.start_date, req.end_date)
         return _show(request, "requests/detail.html", status_code=status_code, req=detail, check=check, stale=stale,
-                     cover=cover, errors=errors or {}, values=values or {})
+                     cover=cover, gaps=gaps, errors=errors or {}, values=values or {})
 
     @get("/{request_id:int}")
     async def show_request(self, request: Request[Any, Any, Any], db: AsyncSession, request_id: int) -> Template:

@@ -46,6 +46,7 @@ from app.services.rota.request_support import (
     transfer,
 )
 from app.services.rota.rules import Breach, Work, check_change, holiday_dates, load_rules, member_context
+from app.services.rota.staffing import qualified_gaps
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -348,7 +349,8 @@ async def create_time_off(session: AsyncSession, actor: Actor, *, start_date: An
     rules = await load_rules(session, actor.organization_id)  # type: ignore[arg-type]
     ahead = (start - today).days
     affected = await affected_assignments(session, req)
-    if rules.auto_approve_days is not None and kind == "advance" and ahead >= rules.auto_approve_days and not affected:
+    automatic = rules.auto_approve_days is not None and kind == "advance" and ahead >= rules.auto_approve_days
+    if automatic and not affected and not await qualified_gaps(session, requester, start, end):
         req.status, req.decided_at = "approved", utcnow()
         req.auto_reason = _("Approved automatically: asked %(n)d days ahead (the practice approves advance requests "
                             "made at least %(min)d days ahead) and no assigned shift is affected.",

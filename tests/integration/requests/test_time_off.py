@@ -127,6 +127,31 @@ async def test_it_does_not_auto_approve_when_a_shift_is_affected_or_it_is_an_eme
     assert [r.status for r in await request_rows()] == ["pending", "pending", "pending"]
 
 
+async def test_it_leaves_to_a_manager_time_off_that_would_leave_a_qualified_shift_without_anyone(
+        client: Browser, world: World) -> None:
+    await set_rules(world.alpha_id, auto_approve_days=14)
+    await make_shift(world.owner, code="peds-call", name="Pediatrics call", qualification="PEDS", **NIGHT)
+    await set_member(world.owner.membership_id, qualifications=["PEDS"])
+    await set_member(world.member.membership_id, qualifications=["PEDS"])
+    christmas = today() + timedelta(days=30)
+    await client.login(world.owner.email)
+    await client.post("/requests/time-off", {"start_date": christmas.isoformat(), "end_date": christmas.isoformat()})
+    client.client.cookies.clear()
+    await client.login(world.member.email)
+
+    await client.post("/requests/time-off", {"start_date": christmas.isoformat(), "end_date": christmas.isoformat()})
+
+    first, second = await request_rows()
+    assert (first.status, second.status) == ("approved", "pending")  # Mel was the last one qualified free
+    [mail] = await emails_to(world.manager.email)
+    assert "waiting for your approval" in mail.subject
+    client.client.cookies.clear()
+    await client.login(world.manager.email)
+    page = page_text((await client.get(f"/requests/{second.id}")).text)
+    assert "Approving this leaves qualified shifts short:" in page
+    assert "Pediatrics call needs 1 member qualified PEDS; 0 would be free." in page
+
+
 async def test_it_approves_time_off_over_a_shift_by_handing_it_to_the_chosen_colleague(client: Browser,
                                                                                        world: World) -> None:
     night = await make_shift(world.owner, **NIGHT)
