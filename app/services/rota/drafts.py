@@ -354,6 +354,16 @@ async def publish(session: AsyncSession, actor: Actor, draft_id: int) -> int:
         if live_counts[key] > seats.get(a.shift_type_id, 0):
             raise Conflict(_("The schedule changed since this draft was made (%(shift)s on %(day)s is now full). "
                              "Regenerate the draft, then publish.", shift=a.shift_type.name, day=a.date.isoformat()))
+    # Time off approved after the draft was made: publishing would put someone on a shift during their leave.
+    from app.services.rota.requests import approved_time_off
+
+    off = await approved_time_off(session, draft.organization_id, draft.start_date, draft.end_date)
+    away = [a for a in cells if a.date in off.get(a.membership_id, set())]
+    if away:
+        a = away[0]
+        raise Conflict(_("%(name)s has approved time off on %(day)s but is on %(shift)s in this draft (%(n)d such "
+                         "shifts). Regenerate the draft, then publish.", name=a.membership.user.name,
+                         day=a.date.isoformat(), shift=a.shift_type.name, n=len(away)))
     now = utcnow()
     for a in cells:
         a.draft_id, a.source, a.locked, a.updated_at = None, "generated", False, now

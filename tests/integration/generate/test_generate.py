@@ -210,6 +210,25 @@ async def test_it_refuses_to_publish_over_a_schedule_that_changed(client: Browse
     assert len([a for a in await assignments(draft_id=None) if a.status == "active"]) == 1
 
 
+async def test_it_refuses_to_publish_a_shift_during_time_off_approved_after_the_draft(client: Browser,
+                                                                                      world: World) -> None:
+    await make_shift(world.owner)
+    await client.login(world.manager.email)
+    draft_id = await _generate(client)
+    assert (await wait_for(draft_id)).status == "done"
+    cell = (await draft_cells(draft_id))[2]
+    await approve_leave(world.alpha_id, cell.membership_id, cell.date, cell.date)
+
+    refused = await client.post(f"/rota/drafts/{draft_id}/publish")
+
+    assert refused.status_code == 409
+    text = page_text(refused.text)
+    assert f"has approved time off on {cell.date.isoformat()} but is on Night call in this draft" in text
+    assert "Regenerate the draft, then publish." in text
+    assert len(await draft_cells(draft_id)) == 7  # nothing moved
+    assert [a for a in await assignments(draft_id=None) if a.status == "active"] == []
+
+
 async def test_it_says_why_a_hand_edit_is_refused(client: Browser, world: World) -> None:
     await make_shift(world.owner, qualification="PEDS")
     await set_member(world.owner.membership_id, qualifications=["PEDS"])
