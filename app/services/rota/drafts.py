@@ -156,14 +156,20 @@ async def regenerate(session: AsyncSession, actor: Actor, draft_id: int, *,
     return draft
 
 
-async def _draft_cell(session: AsyncSession, actor: Actor, draft_id: int, assignment_id: int) -> tuple[ScheduleDraft,
-                                                                                                     Assignment]:
-    draft = await get_draft(session, actor, draft_id)
+async def _cell_of(session: AsyncSession, draft: ScheduleDraft, assignment_id: int) -> Assignment:
+    """A cell of ``draft`` (an active assignment of it), or NotFound."""
     cell = (await session.execute(select(Assignment).where(
         Assignment.id == assignment_id, Assignment.draft_id == draft.id, Assignment.status == "active"))
     ).scalar_one_or_none()
     if cell is None:
         raise NotFound(_("No such assignment in this draft."))
+    return cell
+
+
+async def _draft_cell(session: AsyncSession, actor: Actor, draft_id: int, assignment_id: int) -> tuple[ScheduleDraft,
+                                                                                                     Assignment]:
+    draft = await get_draft(session, actor, draft_id)
+    cell = await _cell_of(session, draft, assignment_id)
     if draft.status == "published":
         raise Conflict(_("This draft is already published."))
     if busy(draft):
@@ -292,11 +298,7 @@ async def edit_choices(session: AsyncSession, actor: Actor, draft_id: int, assig
     left out. The cell's current member is neither an option nor another."""
     require(actor, "schedule.manage")
     draft = await get_draft(session, actor, draft_id)
-    cell = (await session.execute(select(Assignment).where(
-        Assignment.id == assignment_id, Assignment.draft_id == draft.id, Assignment.status == "active"))
-    ).scalar_one_or_none()
-    if cell is None:
-        raise NotFound(_("No such assignment in this draft."))
+    cell = await _cell_of(session, draft, assignment_id)
     members = (await session.execute(select(Membership).join(User).where(
         Membership.organization_id == draft.organization_id, Membership.active.is_(True),
         Membership.in_schedule.is_(True), Membership.role != "viewer", Membership.id != cell.membership_id)
