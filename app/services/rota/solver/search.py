@@ -253,6 +253,10 @@ def _full(built: BuiltModel, state: _State, opts: SolveOptions, share: float) ->
     done.set()
     guard.join()
     name = _STATUS.get(status, "UNKNOWN")
+    if status == cp_model.UNKNOWN and state.schedule is not None and math.isfinite(solver.best_objective_bound):
+        # Stopped at the phase's end before finding a schedule of its own (the hint's schedule is already the
+        # incumbent): the bound it proved still holds, and the caller shows it beside the schedule.
+        state.bound = max(state.bound, math.ceil(solver.best_objective_bound - 1e-6))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         state.bound = max(state.bound, round(solver.best_objective_bound))
         state.offer(built.schedule_from(solver.boolean_value), round(solver.objective_value), None, "full")
