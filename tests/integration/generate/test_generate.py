@@ -10,6 +10,7 @@ from app.db import get_database
 from app.models import AuditEntry, OutboxEvent
 from tests.conftest import Browser, World
 from tests.integration.generate.support import FIRST, LAST, approve_leave, draft_cells, make_shift, set_member, wait_for
+from tests.integration.requests.support import set_rules
 from tests.integration.rota.support import assignments, page_text
 
 
@@ -268,14 +269,8 @@ async def test_it_counts_the_history_window_the_manager_chose(client: Browser, w
 
 
 async def test_a_hand_edit_keeps_the_rules(client: Browser, world: World) -> None:
-    from app.services.actor import Actor
-    from app.services.rota import rules as rules_service
-
     night = await make_shift(world.owner)
-    async with get_database().write_session() as session:
-        await rules_service.save_rules(session, Actor.system("test", organization_id=world.alpha_id),
-                                       rules_service.Rules(min_days_between_calls=2,
-                                                           call_shift_types=frozenset({night})))
+    await set_rules(world.alpha_id, min_days_between_calls=2, call_shift_types=frozenset({night}))
     await client.login(world.manager.email)
     draft_id = await _generate(client)
     assert (await wait_for(draft_id)).status == "done"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from app.db import get_database
 from tests.conftest import Browser, World
 from tests.integration.generate.support import FIRST, LAST, approve_leave, draft_cells, make_shift, set_member, wait_for
 from tests.integration.generate.test_generate import _generate
+from tests.integration.requests.support import set_rules
 from tests.integration.rota.support import assign, page_text
 
 
@@ -101,14 +101,8 @@ async def test_it_lists_who_breaks_no_rule_fairest_first_and_the_others_disabled
 
 async def test_it_keeps_a_rule_breaker_out_of_the_choices_with_the_rules_sentence(client: Browser,
                                                                                  world: World) -> None:
-    from app.services.actor import Actor
-    from app.services.rota import rules as rules_service
-
     night = await make_shift(world.owner)
-    async with get_database().write_session() as session:
-        await rules_service.save_rules(session, Actor.system("test", organization_id=world.alpha_id),
-                                       rules_service.Rules(min_days_between_calls=2,
-                                                           call_shift_types=frozenset({night})))
+    await set_rules(world.alpha_id, min_days_between_calls=2, call_shift_types=frozenset({night}))
     await client.login(world.manager.email)
     draft_id = await _generate(client)
     assert (await wait_for(draft_id)).status == "done"
@@ -147,9 +141,6 @@ async def test_it_says_when_nobody_else_can_take_the_cell(client: Browser, world
 
 async def test_it_offers_a_second_shift_on_a_worked_day_unless_the_rules_forbid_the_combination(
         client: Browser, world: World) -> None:
-    from app.services.actor import Actor
-    from app.services.rota import rules as rules_service
-
     am = await make_shift(world.owner, code="clinic-am", name="Clinic AM", start_time="08:00", duration_minutes=240)
     pm = await make_shift(world.owner, code="clinic-pm", name="Clinic PM", start_time="13:00", duration_minutes=240)
     await client.login(world.manager.email)
@@ -164,9 +155,7 @@ async def test_it_offers_a_second_shift_on_a_worked_day_unless_the_rules_forbid_
     offered = {o.value for o in options_of(await _edit(client, draft_id, pm_cell.id)) if not o.disabled}
     assert str(am_holder) in offered
 
-    async with get_database().write_session() as session:
-        await rules_service.save_rules(session, Actor.system("test", organization_id=world.alpha_id),
-                                       rules_service.Rules(limit_same_day=True))
+    await set_rules(world.alpha_id, limit_same_day=True)
     fragment = await _edit(client, draft_id, pm_cell.id)
     refused = {o.value for o in options_of(fragment) if o.disabled}
     assert str(am_holder) in refused
