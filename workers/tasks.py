@@ -20,8 +20,18 @@ from app.services.events import event_message
 from workers.broker import broker
 from workers.generate import generate_schedule  # noqa: F401  (the generator's job; enqueue() finds it here)
 
-__all__ = ("deliver_push", "fan_out_event", "process_event", "push_notices", "push_rota_change", "run_every_minute",
-           "send_digests", "send_email", "sweep")
+__all__ = (
+    "deliver_push",
+    "fan_out_event",
+    "process_event",
+    "push_notices",
+    "push_rota_change",
+    "queue_digests",
+    "run_every_minute",
+    "send_digests",
+    "send_email",
+    "sweep",
+)
 
 log = logging.getLogger("rounds.workers")
 assert broker is not None  # the broker is set before any actor is declared
@@ -198,8 +208,7 @@ def deliver_push(notification_id: int) -> None:
         raise PushRetry(f"push {notification_id} will be tried again")
 
 
-@dramatiq.actor(max_retries=0)
-def send_digests(now_iso: str | None = None) -> int:
+def queue_digests(now_iso: str | None = None) -> int:
     """Queue and send the daily summaries due at ``now_iso`` (default: now). Returns how many pushes."""
     from datetime import datetime
 
@@ -211,6 +220,12 @@ def send_digests(now_iso: str | None = None) -> int:
     for notification_id in ids:
         deliver_push.send(notification_id)
     return len(ids)
+
+
+@dramatiq.actor(max_retries=0)
+def send_digests(now_iso: str | None = None) -> None:
+    """The minutely actor around :func:`queue_digests` (an actor returns nothing: there is no result backend)."""
+    queue_digests(now_iso)
 
 
 _last_minute: list[int] = []

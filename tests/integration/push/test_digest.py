@@ -38,7 +38,7 @@ def run_digest_job(at: datetime) -> int:
     """The minutely job with a frozen "now", then (through the worker) every push it queued, delivered."""
     from workers import tasks
 
-    queued = tasks.send_digests(at.isoformat())
+    queued = tasks.queue_digests(at.isoformat())
     deadline = time_module.monotonic() + 10
     with get_database().sync_session() as session:
         while session.execute(select(func.count()).select_from(PushNotification)
