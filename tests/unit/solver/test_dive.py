@@ -166,3 +166,64 @@ def test_solve_starts_from_the_rounded_lp_and_ends_optimal(small) -> None:
     ev = evaluate(small, solution.shift_ids(small))
     assert ev.violations == []
     assert solution.objective == ev.objective == solution.bound
+
+
+def test_the_master_over_the_lps_support_completes_it_no_worse_than_rounding(small) -> None:
+    from app.services.rota.solver.dive import round_lp
+
+    cg = ColumnGeneration(small)
+    cg.run(time.monotonic() + 20)
+    rounded = round_lp(cg)
+    pool = cg.support(per_employee=2)
+    assert {c.employee for c in pool} == set(range(cg.ne))
+    schedule, cost = cg.integer_master(10, 1, hint=rounded, columns=pool)
+    ev = evaluate(small, _ids(small, schedule))
+    assert ev.violations == []
+    assert cost == ev.objective == schedule_cost(cg, schedule)
+    assert cg.bound() <= cost <= schedule_cost(cg, rounded)
+
+
+def test_an_employee_without_any_schedule_stops_column_generation_at_once() -> None:
+    # B must work at least 5 days of 8 but at most 2 in a row with 2 days off between runs: impossible
+    text = SMALL.replace("B,D=8|N=0,2400,960,3,1,1,2", "B,D=8|N=0,2400,2400,2,1,2,2")
+    cg = ColumnGeneration(parse_instance(text))
+    with pytest.raises(RuntimeError, match="no schedule that keeps their rules"):  # not "in time"
+        cg.run(time.monotonic() + 30)
+
+
+def test_the_costly_day_neighbourhood_aims_at_costs_the_lp_does_not_pay(small) -> None:
+    import random as _random
+
+    from app.services.rota.solver.dive import round_lp
+    from app.services.rota.solver.model import build_model
+    from app.services.rota.solver.search import _Neighbourhoods
+
+    cg = ColumnGeneration(small)
+    cg.run(time.monotonic() + 20)
+    lp_like = round_lp(cg)
+    lp_cells = [[[1.0 if row[d] == s else 0.0 for s in range(cg.ns)] for d in range(cg.nd)] for row in lp_like]
+    worse = [list(row) for row in lp_like]
+    e = next(e for e, row in enumerate(worse) if row[5] is not None)
+    worse[e][5] = None  # one seat of day 5 left empty: 100 more than the "LP" pays there
+    hoods = _Neighbourhoods(build_model(small), _random.Random(0), lp_cells)
+    assert {hoods._costly_day(worse) for _ in range(200)} == {5}
+    assert schedule_cost(cg, lp_like) > 0  # the other days cost something too, and are never drawn
+
+
+def test_inputs_too_large_for_the_cell_model_still_get_a_valid_schedule(small) -> None:
+    from app.services.rota.solver import SolveOptions, solve
+
+    seen = []
+    solution = solve(small, SolveOptions(seconds=5, large_cells=1, progress=seen.append))
+    assert solution.status == "FEASIBLE"
+    assert seen[0].phase == "construct"
+    ev = evaluate(small, solution.shift_ids(small))
+    assert ev.violations == []
+    assert solution.objective == ev.objective
+
+
+def test_the_row_by_row_construction_reports_an_employee_without_any_row() -> None:
+    from app.services.rota.solver.dive import construct
+
+    text = SMALL.replace("B,D=8|N=0,2400,960,3,1,1,2", "B,D=8|N=0,2400,2400,2,1,2,2")
+    assert construct(ColumnGeneration(parse_instance(text)), time.monotonic() + 5) == "infeasible"

@@ -143,7 +143,8 @@ class ColumnGeneration:
         """Employee ``e``'s cheapest schedules under ``request cost + extra[(day, shift)]`` per worked cell.
 
         Returns the schedules found (best last; empty when none in time) and a proven lower bound of the
-        cheapest one's cost (without the request constant), or None when optimality was not proven.
+        cheapest one's cost (without the request constant; ``inf`` when the employee has no schedule at all),
+        or None when optimality was not proven.
         """
         pr = self.pricers[e]
         terms = []
@@ -174,6 +175,8 @@ class ColumnGeneration:
                     found.append(tuple(pr.built.schedule_from(cb.boolean_value)[0]))
 
             status = solver.solve(model, Collect())
+        if status == cp_model.INFEASIBLE:
+            return [], math.inf
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return [], None
         # rounding each coefficient moves the objective by at most 0.5 per chosen cell
@@ -182,23 +185,31 @@ class ColumnGeneration:
         return found, bound if status == cp_model.OPTIMAL else None
 
     def _price(self, e: int, alpha: float, pi: dict[tuple[int, int], float], seconds: float,
-               zero_duals: bool = False, sep: dict[tuple[int, int], float] | None = None) -> tuple[int, float | None]:
+               sep: dict[tuple[int, int], float] | None = None) -> tuple[int, float | None]:
         """Prices employee ``e`` under the duals ``sep`` (default ``pi``) and adds the columns found whose reduced
         cost under the master's duals (``alpha``, ``pi``) is negative.
 
         Returns (columns added, a proven lower bound of ``min over e's columns of cost - sep . cover`` or None).
         """
         duals = pi if sep is None else sep
-        extra = {} if zero_duals else {k: -v for k, v in duals.items()}
+        extra = {k: -v for k, v in duals.items()}
         found, bound = self.best_rows(e, extra, seconds)
         if not found:
             return 0, None
         added = 0
         for cells in found[-3:]:
             rc = self.reduced_cost(e, cells, alpha, pi)
-            if zero_duals or rc < -1e-6:
+            if rc < -1e-6:
                 added += self.add_column(e, cells)
         return added, None if bound is None else self.pricers[e].constant + bound
+
+    def _first_column(self, e: int, seconds: float) -> str:
+        """Employee ``e``'s first column (least request cost): "added", "timeout" or "infeasible"."""
+        found, bound = self.best_rows(e, {}, seconds)
+        if found:
+            self.add_column(e, found[-1])
+            return "added"
+        return "infeasible" if bound == math.inf else "timeout"
 
     def lagrangian_bound(self, duals: dict[tuple[int, int], float], least: list[float]) -> float:
         """The Lagrangian bound at cover duals ``duals`` given each employee's least ``cost - duals . cover``
@@ -223,13 +234,20 @@ class ColumnGeneration:
     def run(self, deadline: float, threads: int = 2, on_bound=None) -> None:
         """Generate columns until none prices out or ``deadline`` (a time.monotonic() value) passes."""
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            if not self.columns or any(not any(c.employee == e for c in self.columns) for e in range(self.ne)):
+            # a first column per employee; one whose solve ran out of time (a loaded machine) is tried again with
+            # twice the time, so that only an employee proven to have no schedule, or the deadline, stops it
+            seconds = 2.0
+            while True:
                 have = {c.employee for c in self.columns}
-                list(pool.map(lambda e: self._price(e, 0.0, {}, 2.0, zero_duals=True),
-                              [e for e in range(self.ne) if e not in have]))
-                have = {c.employee for c in self.columns}
-                if len(have) < self.ne:
+                missing = [e for e in range(self.ne) if e not in have]
+                if not missing:
+                    break
+                if time.monotonic() >= deadline:
+                    raise RuntimeError("no first schedule for every employee in time")
+                per = min(seconds, max(0.1, deadline - time.monotonic()))
+                if "infeasible" in pool.map(lambda e, t=per: self._first_column(e, t), missing):
                     raise RuntimeError("an employee has no schedule that keeps their rules")
+                seconds *= 2
             # Wentges smoothing: price at a mix of the duals of the best bound so far (the centre) and the master's
             # current duals, which damps the duals' oscillation; a round that finds nothing for the master is
             # repeated with its own duals, and a round at the master's own duals that finds nothing ends it.
@@ -279,13 +297,31 @@ class ColumnGeneration:
 
     # ----------------------------------------------------------------------------------- integer master
 
+    def support(self, per_employee: int = 10) -> list[_Column]:
+        """The columns the master LP (solved now) uses, and each employee's ``per_employee`` columns of least
+        reduced cost: a small pool in which the LP's near-integral structure can be completed to a schedule."""
+        alpha, pi = self.solve_lp()
+        by_emp: dict[int, list[tuple[float, int, _Column]]] = {}
+        for i, col in enumerate(self.columns):
+            value = col.var.solution_value() if col.var is not None else 0.0
+            rc = -1.0 if value > 1e-6 else self.reduced_cost(col.employee, col.cells, alpha[col.employee], pi)
+            by_emp.setdefault(col.employee, []).append((rc, i, col))
+        pool: list[_Column] = []
+        for cols in by_emp.values():
+            cols.sort(key=lambda item: (item[0], item[1]))
+            pool.extend(col for rc, _, col in cols if rc < 0)
+            pool.extend(col for rc, _, col in cols[:per_employee] if rc >= 0)
+        return pool
+
     def integer_master(self, seconds: float, workers: int, hint: list[list[int | None]] | None = None,
-                       target: int | None = None, on_solution=None) -> tuple[list[list[int | None]] | None, int | None]:
+                       target: int | None = None, on_solution=None,
+                       columns: list[_Column] | None = None) -> tuple[list[list[int | None]] | None, int | None]:
+        """CP-SAT over the generated columns (or ``columns``): the best choice of one column per employee."""
         m = cp_model.CpModel()
         chosen: list[tuple[_Column, cp_model.IntVar]] = []
         by_emp: dict[int, list] = {}
         cover_terms: dict[tuple[int, int], list] = {}
-        for col in self.columns:
+        for col in self.columns if columns is None else columns:
             v = m.new_bool_var("")
             chosen.append((col, v))
             by_emp.setdefault(col.employee, []).append(v)

@@ -2,17 +2,21 @@
 
 1. "cg" (problems without a fairness term): column generation (:mod:`colgen`) gives a lower bound (often
    the optimum) and an LP solution. With soft cover the LP is rounded ("round": each employee's likeliest
-   column, or "dive", see :mod:`dive`) and polished by exact single-employee moves ("improve"); with hard
-   cover CP-SAT over the generated columns ("master") gives a first schedule.
+   column, or "dive", see :mod:`dive`), completed by CP-SAT over the LP's support and each employee's cheapest
+   columns ("pool") and polished by exact single-employee moves ("improve"); with hard cover CP-SAT over the
+   generated columns ("master") gives a first schedule.
 2. "full": CP-SAT on the whole cell model, hinted with the best schedule so far, for a share of the time
    (a short one after phase 1 gave a schedule; without a schedule yet it runs until it finds one). Small
    problems are proven optimal here, and infeasible ones reported as such.
 3. "lns": repeatedly frees a part of the current schedule (a few employees over the whole horizon, every
-   employee over a window of days, a block of both around a cost, or the cells where the column
-   generation's LP is fractional or disagrees) and lets CP-SAT re-optimise that part with the rest fixed
-   and the current schedule as a hint; a result at least as good replaces it. Sizes adapt: a part proven
-   optimal quickly grows the next one of its kind, a part that ran out of time shrinks it; kinds that
-   improved the schedule more often are chosen more often.
+   employee over a window of days, a block of both, either around a day that costs more than it does in the
+   column generation's LP, or the cells where that LP is fractional or disagrees) and lets CP-SAT re-optimise
+   that part with the rest fixed and the current schedule as a hint; a result at least as good replaces it.
+   Sizes adapt: a part proven optimal quickly grows the next one of its kind, a part that ran out of time
+   shrinks it; kinds that improved the schedule more often are chosen more often.
+
+A problem too large for the cell model in its time (:func:`_large`) skips phases 1-3: each employee takes their
+best row in turn, then exact single-employee moves use the rest of the time.
 
 The search stops as soon as the objective meets the proven bound. Progress (objective so far, bound,
 elapsed, phase) goes to the caller's callback after every improvement.
@@ -31,7 +35,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from app.services.rota.solver.colgen import ColumnGeneration
-from app.services.rota.solver.dive import all_cover_soft, dive, improve, round_lp, schedule_cost
+from app.services.rota.solver.dive import all_cover_soft, construct, dive, improve, round_lp, schedule_cost
 from app.services.rota.solver.model import BuiltModel, ModelOptions, build_model
 from app.services.rota.solver.problem import Problem, Progress, Solution
 
@@ -63,6 +67,13 @@ class SolveOptions:
     dive_share: float = 0.0
     """Share of the time for diving on the column generation's LP (soft cover only), see :mod:`dive`; 0 rounds
     the LP at once instead, which measured better (the neighbourhood search makes more of the time)."""
+    large_cells: int = 300_000
+    """Above this many (employee, day, shift) assignments the cell model is not built (see :func:`_large`);
+    0 never skips it."""
+    pool_share: float = 0.05
+    """Most of the time for CP-SAT over the LP's support and each employee's cheapest columns (soft cover), which
+    completes the LP's near-integral structure to a schedule far better than rounding each employee alone."""
+    pool_columns: int = 10
     improve_share: float = 0.05
     """Most of the time for single-employee moves after the dive or rounding (soft cover only)."""
     master_share: float = 0.15
@@ -76,6 +87,9 @@ class SolveOptions:
     lns_threads: int = 2
     """Neighbourhoods solved at once (each in its own thread; CP-SAT releases the GIL)."""
     sub_seconds: float = 2.0
+    neighbourhoods: tuple[str, ...] = ()
+    """Kinds of neighbourhood to use (default: all of employees, days, block, cost, gap and, after column
+    generation, lp)."""
     lns_growth: float = 1.05
     """Factor by which a kind of neighbourhood grows after a part proven optimal quickly."""
     hint: list[list[int | None]] | None = None
@@ -148,12 +162,16 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     opts = options or SolveOptions()
     started = time.monotonic()
     state = _State(opts, started)
+    plain = problem.fairness is None and not any(c.also for c in problem.cover)
+    if (plain and opts.large_cells and opts.hint is None and not any(c.hard for c in problem.cover)
+            and _cells(problem) > opts.large_cells):
+        return _large(problem, state, opts)
     built = build_model(problem, opts.model)
     if opts.hint is not None:
         built.add_hint(opts.hint)
         _offer_hint(built, state, opts)
     lp_cells = None
-    if opts.column_generation and problem.fairness is None and not any(c.also for c in problem.cover):
+    if opts.column_generation and plain:
         lp_cells = _column_generation(problem, state, opts)
         if _proven(state):
             return _finish(state, "OPTIMAL")
@@ -168,6 +186,31 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     if opts.lns and not _proven(state):
         _lns(built, state, opts, lp_cells)
     return _finish(state, "OPTIMAL" if _proven(state) else "FEASIBLE")
+
+
+def _cells(problem: Problem) -> int:
+    """How many (employee, day, shift) assignments the model would have: its size."""
+    total = 0
+    for emp in problem.employees:
+        shifts = sum(1 for sh in problem.shifts if emp.max_shifts.get(sh.id, 1) > 0)
+        total += shifts * (problem.num_days - len({d for d in emp.days_off if 0 <= d < problem.num_days}))
+    return total
+
+
+def _large(problem: Problem, state: _State, opts: SolveOptions) -> Solution:
+    """A problem too large for the cell model in the time (a year for 150 people and 32 shift types builds
+    1.5 million variables in about 30 s): each employee's best row in turn (:func:`dive.construct`), then exact
+    single-employee moves until the time is up. A schedule is returned even when that takes longer than the
+    limit, since one schedule late is worth more than none."""
+    cg = ColumnGeneration(problem, opts.model)
+    sched = construct(cg, state.started + opts.seconds * 0.7, threads=opts.num_workers,
+                      give_up=state.started + 10 * opts.seconds)
+    if isinstance(sched, str):
+        return _finish(state, sched.upper())
+    state.offer(sched, schedule_cost(cg, sched), None, "construct")
+    improve(cg, sched, state.started + opts.seconds, threads=opts.num_workers,
+            on_improve=lambda s, c: state.offer(s, c, None, "improve"))
+    return _finish(state, "FEASIBLE")
 
 
 def _offer_hint(built: BuiltModel, state: _State, opts: SolveOptions) -> None:
@@ -223,6 +266,16 @@ def _column_generation(problem: Problem, state: _State, opts: SolveOptions) -> l
         sched = dive(cg, end, threads=opts.num_workers) if opts.dive_share > 0 else round_lp(cg)
         if sched is not None:
             state.offer(sched, schedule_cost(cg, sched), None, "dive" if opts.dive_share > 0 else "round")
+        if opts.pool_share > 0:
+            pool = cg.support(opts.pool_columns)
+            state.stats["pool:columns"] = len(pool)
+            found, _ = cg.integer_master(opts.seconds * opts.pool_share, opts.num_workers, hint=sched,
+                                         target=state.bound, columns=pool,
+                                         on_solution=lambda s, c: state.offer(s, c, None, "pool"))
+            state.stats["pool:seconds"] = round(state.elapsed(), 2)  # type: ignore[assignment]
+            if found is not None and state.schedule is not None:
+                sched = state.schedule
+        if sched is not None:
             sched = improve(cg, sched, max(end, time.monotonic()) + opts.seconds * opts.improve_share,
                             threads=opts.num_workers, on_improve=lambda s, c: state.offer(s, c, None, "improve"))
             state.stats["improve:seconds"] = round(state.elapsed(), 2)  # type: ignore[assignment]
@@ -279,11 +332,15 @@ def _finish(state: _State, status: str) -> Solution:
 class _Neighbourhoods:
     """Chooses which cells to free, and adapts each kind's size to how the last solves went."""
 
-    def __init__(self, built: BuiltModel, rng: random.Random, lp_cells: list | None = None) -> None:
+    def __init__(self, built: BuiltModel, rng: random.Random, lp_cells: list | None = None,
+                 kinds: tuple[str, ...] = ()) -> None:
         self.built, self.rng, self.lp = built, rng, lp_cells
+        self.lp_costs: list[float] | None = None
         p = built.problem
         self.ne, self.nd = len(p.employees), p.num_days
-        self.kinds = ("employees", "days", "block", "cost") + (("lp",) if lp_cells is not None else ())
+        self.kinds = ("employees", "days", "block", "cost", "gap") + (("lp",) if lp_cells is not None else ())
+        if kinds:
+            self.kinds = tuple(k for k in self.kinds if k in kinds)
         self.size = dict.fromkeys(self.kinds, 0.15)
         self.growth = 1.05
         self.tries = dict.fromkeys(self.kinds, 0)
@@ -307,9 +364,12 @@ class _Neighbourhoods:
             k = min(ne, max(2, round(f * ne)))
             for e in rng.sample(range(ne), k):
                 cells.update((e, d) for d in range(nd))
-        elif kind == "days":
+        elif kind in ("days", "gap"):
             length = min(nd, max(2, round(f * nd)))
-            a = rng.randrange(0, nd - length + 1)
+            if kind == "gap":  # every employee over the days around a costly one
+                a = max(0, min(nd - length, self._costly_day(schedule) - rng.randrange(0, length)))
+            else:
+                a = rng.randrange(0, nd - length + 1)
             cells.update((e, d) for e in range(ne) for d in range(a, a + length))
         elif kind == "lp":
             return kind, self._lp_cells(schedule, f)
@@ -350,30 +410,40 @@ class _Neighbourhoods:
             cells.update((e, d) for e in extra for d in range(self.nd))
         return cells
 
-    def _costly_day(self, schedule: list[list[int | None]]) -> int:
+    def _day_costs(self, count) -> list[float]:
+        """Cost per day (cover and requests) of an assignment given as ``count(e, d, s)`` in [0, 1]."""
         p = self.built.problem
         sidx = p.shift_index()
         eidx = p.employee_index()
-        weights: list[tuple[int, int]] = []
+        costs = [0.0] * self.nd
         for c in p.cover:
             s = sidx[c.shift]
-            count = sum(1 for row in schedule if row[c.day] == s)
-            cost = max(0, c.requirement - count) * c.under_weight + max(0, count - c.requirement) * c.over_weight
-            if cost:
-                weights.append((c.day, cost))
+            n = sum(count(e, c.day, s) for e in range(self.ne))
+            costs[c.day] += max(0.0, c.requirement - n) * c.under_weight + max(0.0, n - c.requirement) * c.over_weight
         for r in p.requests:
-            got = schedule[eidx[r.employee]][r.day]
-            if (r.on and got != sidx[r.shift]) or (not r.on and got == sidx[r.shift]):
-                weights.append((r.day, r.weight))
-        if not weights:
+            got = count(eidx[r.employee], r.day, sidx[r.shift])
+            costs[r.day] += r.weight * ((1 - got) if r.on else got)
+        return costs
+
+    def _costly_day(self, schedule: list[list[int | None]]) -> int:
+        """A day drawn in proportion to its cost, or, with the column generation's LP, to how much more it costs
+        than in the LP: a cost the LP pays too (e.g. weekends no one may work more of) is mostly structural."""
+        costs = self._day_costs(lambda e, d, s: 1.0 if schedule[e][d] == s else 0.0)
+        if self.lp is not None:
+            if self.lp_costs is None:
+                self.lp_costs = self._day_costs(lambda e, d, s: self.lp[e][d][s])  # type: ignore[index]
+            excess = [max(0.0, a - b) for a, b in zip(costs, self.lp_costs, strict=True)]
+            if sum(excess) > 0:
+                costs = excess
+        total = sum(costs)
+        if total <= 0:
             return self.rng.randrange(self.nd)
-        total = sum(w for _, w in weights)
         x = self.rng.uniform(0, total)
-        for day, w in weights:
+        for day, w in enumerate(costs):
             x -= w
             if x <= 0:
                 return day
-        return weights[-1][0]
+        return self.nd - 1
 
     def feedback(self, kind: str, solved: bool, fast: bool, gained: bool = False) -> None:
         """Grow a kind after a quick proof of optimality, shrink it after a solve that ran out of time."""
@@ -394,7 +464,7 @@ class _Neighbourhoods:
 
 def _lns(built: BuiltModel, state: _State, opts: SolveOptions, lp_cells: list | None = None) -> None:
     rng = random.Random(opts.seed)
-    hoods = _Neighbourhoods(built, rng, lp_cells)
+    hoods = _Neighbourhoods(built, rng, lp_cells, opts.neighbourhoods)
     hoods.growth = opts.lns_growth
     index = built.x_indices()
     model = built.model
