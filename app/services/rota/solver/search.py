@@ -9,8 +9,8 @@
    (a short one after phase 1 gave a schedule; without a schedule yet it runs until it finds one). Small
    problems are proven optimal here, and infeasible ones reported as such.
 3. "lns": repeatedly frees a part of the current schedule (a few employees over the whole horizon, every
-   employee over a window of days, a block of both, either around a day that costs more than it does in the
-   column generation's LP, or the cells where that LP is fractional or disagrees) and lets CP-SAT re-optimise
+   employee over a window of days, a block of both, at random or around a day that costs more than it does in
+   the column generation's LP, or the cells where that LP is fractional or disagrees) and lets CP-SAT re-optimise
    that part with the rest fixed and the current schedule as a hint; a result at least as good replaces it.
    Sizes adapt: a part proven optimal quickly grows the next one of its kind, a part that ran out of time
    shrinks it; kinds that improved the schedule more often are chosen more often.
@@ -88,8 +88,8 @@ class SolveOptions:
     """Neighbourhoods solved at once (each in its own thread; CP-SAT releases the GIL)."""
     sub_seconds: float = 2.0
     neighbourhoods: tuple[str, ...] = ()
-    """Kinds of neighbourhood to use (default: all of employees, days, block, cost, gap and, after column
-    generation, lp)."""
+    """Kinds of neighbourhood to use (default: all of employees, days, block, cost and, after column generation,
+    lp)."""
     lns_growth: float = 1.05
     """Factor by which a kind of neighbourhood grows after a part proven optimal quickly."""
     hint: list[list[int | None]] | None = None
@@ -338,7 +338,7 @@ class _Neighbourhoods:
         self.lp_costs: list[float] | None = None
         p = built.problem
         self.ne, self.nd = len(p.employees), p.num_days
-        self.kinds = ("employees", "days", "block", "cost", "gap") + (("lp",) if lp_cells is not None else ())
+        self.kinds = ("employees", "days", "block", "cost") + (("lp",) if lp_cells is not None else ())
         if kinds:
             self.kinds = tuple(k for k in self.kinds if k in kinds)
         self.size = dict.fromkeys(self.kinds, 0.15)
@@ -364,12 +364,9 @@ class _Neighbourhoods:
             k = min(ne, max(2, round(f * ne)))
             for e in rng.sample(range(ne), k):
                 cells.update((e, d) for d in range(nd))
-        elif kind in ("days", "gap"):
+        elif kind == "days":
             length = min(nd, max(2, round(f * nd)))
-            if kind == "gap":  # every employee over the days around a costly one
-                a = max(0, min(nd - length, self._costly_day(schedule) - rng.randrange(0, length)))
-            else:
-                a = rng.randrange(0, nd - length + 1)
+            a = rng.randrange(0, nd - length + 1)
             cells.update((e, d) for e in range(ne) for d in range(a, a + length))
         elif kind == "lp":
             return kind, self._lp_cells(schedule, f)
