@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,9 +15,18 @@ from tests.integration.rota.support import make_shift, set_member
 
 __all__ = ("FIRST", "LAST", "approve_leave", "draft_cells", "make_shift", "set_member", "wait_for")
 
-# A week well ahead of "today" (December 2026 starts on a Tuesday).
-FIRST = date(2026, 12, 1)
-LAST = date(2026, 12, 7)
+
+def _month_after_next() -> date:
+    """The first day of the month after next in Alpha Clinic's timezone: always ahead of today, never so far
+    ahead that a calendar feed (a year ahead) leaves it out, and its month before is wholly in the future."""
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    months = today.year * 12 + today.month - 1 + 2
+    return date(months // 12, months % 12 + 1, 1)
+
+
+# The first week of the month after next.
+FIRST = _month_after_next()
+LAST = FIRST + timedelta(days=6)
 
 
 async def approve_leave(organization_id: int, membership_id: int, first: date, last: date) -> None:
