@@ -176,18 +176,20 @@ def construct(cg: ColumnGeneration, deadline: float, threads: int = 2, give_up: 
     over-cover weight). For inputs too large to price every employee many times (a year for 150 people).
 
     Two employees are placed at once from the same counts, each solve with its share of the time until
-    ``deadline`` (at least 2 s: a year of 32 shift types takes CP-SAT 1-1.7 s to a first row). A solve that
-    finds no row in its time is tried again with twice as long. Returns the schedule, or "infeasible" (an
+    ``deadline``, but never less than the longest solve that a row needed so far (from 0.5 s: a year of 32
+    shift types takes CP-SAT 1-1.7 s to a first row). A solve that finds no row in its time is tried again
+    with twice as long. Returns the schedule, or "infeasible" (an
     employee has no row that keeps their rules) or "unknown" (no row found by ``give_up``).
     """
     empty: list[int | None] = [None] * cg.nd
     schedule: Schedule = [list(empty) for _ in range(cg.ne)]
     counts: dict[tuple[int, int], int] = {}
+    typical = 0.5  # how long the last rows took to find: no solve is given less
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         i = 0
         while i < cg.ne:
             batch = list(range(i, min(cg.ne, i + max(1, threads))))
-            share = max(2.0, (deadline - time.monotonic()) / (cg.ne - i) * max(1, threads))
+            share = max(typical, (deadline - time.monotonic()) / (cg.ne - i) * max(1, threads))
             marginal = _marginal(cg, counts, empty)
 
             def best(e: int, marginal=marginal, share=share) -> tuple[tuple[int | None, ...] | str, float]:
@@ -202,9 +204,10 @@ def construct(cg: ColumnGeneration, deadline: float, threads: int = 2, give_up: 
                         return "unknown", seconds
                     seconds *= 2
 
-            for e, (row, _) in zip(batch, pool.map(best, batch), strict=True):
+            for e, (row, seconds) in zip(batch, pool.map(best, batch), strict=True):
                 if isinstance(row, str):
                     return row
+                typical = max(typical, seconds)
                 schedule[e] = list(row)
                 cg.add_column(e, row)
                 for d, s in enumerate(row):
