@@ -169,8 +169,8 @@ def improve(cg: ColumnGeneration, schedule: Schedule, deadline: float, threads: 
     return schedule
 
 
-def construct(cg: ColumnGeneration, deadline: float, threads: int = 2, give_up: float | None = None,
-              on_row=None) -> Schedule | str:
+def construct(cg: ColumnGeneration, deadline: float, threads: int = 2,
+              give_up: float | None = None) -> Schedule | str:
     """A first schedule without column generation: each employee in turn takes their best row under the cover
     costs the employees before them leave (an open seat saves its under-cover weight, a full one costs its
     over-cover weight). For inputs too large to price every employee many times (a year for 150 people).
@@ -178,8 +178,8 @@ def construct(cg: ColumnGeneration, deadline: float, threads: int = 2, give_up: 
     Two employees are placed at once from the same counts, each solve with its share of the time until
     ``deadline``, but never less than the longest solve that a row needed so far (from 0.5 s: a year of 32
     shift types takes CP-SAT 1-1.7 s to a first row). A solve that finds no row in its time is tried again
-    with twice as long. Returns the schedule, or "infeasible" (an
-    employee has no row that keeps their rules) or "unknown" (no row found by ``give_up``).
+    with twice as long. Returns the schedule, or "infeasible" (an employee has no row that keeps their rules)
+    or "unknown" (no row found by ``give_up``).
     """
     empty: list[int | None] = [None] * cg.nd
     schedule: Schedule = [list(empty) for _ in range(cg.ne)]
@@ -213,7 +213,5 @@ def construct(cg: ColumnGeneration, deadline: float, threads: int = 2, give_up: 
                 for d, s in enumerate(row):
                     if s is not None:
                         counts[(d, s)] = counts.get((d, s), 0) + 1
-                if on_row is not None:
-                    on_row(e)
             i += len(batch)
     return schedule
