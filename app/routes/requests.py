@@ -1,6 +1,7 @@
 """Routes of the requests area (members and managers; viewers see nothing here): /requests with my requests,
-the forms and the managers' inbox; one request's page with its answers and decisions; the swap and
-give-away forms; /requests/open, the open shifts members can take; preferences.
+the forms, the managers' inbox and what they decided lately (/requests/decided pages on through it); one
+request's page with its answers and decisions; the swap and give-away forms; /requests/open, the open shifts
+members can take; preferences.
 
 Every route with an id answers 404 for another organization's id (the services scope every query).
 """
@@ -20,6 +21,7 @@ from app.i18n import _
 from app.models import utcnow
 from app.routes._common import form_data, page, redirect, require_auth
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.services.rota import decided as decided_list
 from app.services.rota import preferences, schedule, setup, trades
 from app.services.rota import requests as service
 from app.services.rota.request_support import OPEN_STATUSES, takes_shifts
@@ -62,6 +64,16 @@ def _errors(exc: ServiceError) -> dict[str, str]:
     return dict(exc.errors) if isinstance(exc, ValidationFailed) else {"form": exc.message}
 
 
+def _page_number(raw: str | None) -> int:
+    """``?page=``: a bad or missing number is the first page (as in the audit log)."""
+    text = (raw or "").strip()
+    return max(1, int(text)) if text.isdigit() and len(text) < 7 else 1
+
+
+def _decided_href(page_no: int) -> str:
+    return f"/requests/decided?page={page_no}"
+
+
 class RequestsController(Controller):
     path = "/requests"
     include_in_schema = False
@@ -88,6 +100,7 @@ class RequestsController(Controller):
         key = request.query_params.get("notice") or ""
         pref_notice = views.notice_text(key) if key.startswith("preference-") else None
         extra = {"notice": None, "pref_notice": pref_notice} if pref_notice else {}
+        decided = await decided_list.decided(db, actor) if is_manager else None
         return _show(
             request, "requests/index.html", status_code=status_code, **extra,
             inbox=[views.request_row(r, now, me=me) for r in await service.inbox(db, actor)],
@@ -97,11 +110,29 @@ class RequestsController(Controller):
             preferences=[views.preference_row(p) for p in await preferences.list_preferences(db, actor)],
             pref_values={"pref_kind": "want", "strength": "2", **(pref_values or {})}, pref_errors=pref_errors or {},
             shift_options=views.shift_options(shift_types), strength_options=views.strength_options(),
-            dates=views.default_dates(today), shown_shifts=SHOWN_SHIFTS)
+            dates=views.default_dates(today), shown_shifts=SHOWN_SHIFTS,
+            decided=views.decided_rows(decided, tz) if decided else [],
+            decided_more=_decided_href(2) if decided and decided.has_next else None,
+            decided_days=decided_list.DECIDED_DAYS)
 
     @get("/")
     async def list_requests(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
         return await self._index(request, db)
+
+    @get("/decided", guards=[needs("schedule.manage")])
+    async def list_decided(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
+        """The organization's settled requests, a page at a time: the rows after the ones shown for the
+        "Show more" button on /requests (htmx), else a page of its own with newer and older links."""
+        auth = require_auth(request)
+        result = await decided_list.decided(db, auth.actor, page=_page_number(request.query_params.get("page")))
+        rows = views.decided_rows(result, _tz(auth))
+        more = _decided_href(result.page + 1) if result.has_next else None
+        if request.headers.get("hx-request") and request.headers.get("hx-target") == "decided-more":
+            return _show(request, "requests/_decided_more.html", decided=rows, decided_more=more)
+        # Past the last page (an old bookmark): "Newer" goes back to the newest decisions, not one page up.
+        newer = _decided_href(result.page - 1 if rows else 1) if result.page > 1 else None
+        return _show(request, "requests/decided.html", decided=rows, page_no=result.page, older=more, newer=newer,
+                     decided_days=decided_list.DECIDED_DAYS)
 
     @post("/time-off")
     async def create_time_off(self, request: Request[Any, Any, Any], db: AsyncSession) -> Any:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.i18n import _, ngettext
 from app.services.rota.dates import occurrence
+from app.services.rota.decided import settled_at
 from app.services.rota.request_support import day_label, describe, range_label
 from app.services.rota.requests import MAX_AHEAD_DAYS
 from app.services.rota.rules import format_points
@@ -19,11 +20,13 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from app.models import Assignment, Membership, Preference, RotaRequest, ShiftType
+    from app.services.rota.decided import DecidedPage
     from app.services.rota.request_support import ChangePreview
     from app.services.rota.requests import CoverChoice, CoverOption, OpenShift
 
 __all__ = (
     "cover_view",
+    "decided_rows",
     "notice_text",
     "open_shift_row",
     "preference_row",
@@ -135,6 +138,53 @@ def request_row(req: RotaRequest, now: datetime, *, me: int | None = None) -> Re
     return RequestRow(id=req.id, href=f"/requests/{req.id}", kind=_kind_label(req.kind), summary=describe(req),
                       tone=tone, status=status, emergency=req.urgency == "emergency", age=_ago(req.created_at, now),
                       note=req.note)
+
+
+# -- decided (managers) ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecidedRow:
+    id: int
+    href: str
+    kind: str
+    summary: str
+    tone: str
+    status: str  # "Approved", "Approved automatically", "Declined", "Withdrawn"
+    by: str  # "by Mona Manager", "by Olga Owner, who was offered the swap"; empty when nobody is named
+    when: str  # "Mon, May 4 at 14:05", in the practice's timezone
+    when_iso: str
+    emergency: bool
+    comment: str  # the decider's comment (or the colleague's answer to a refused swap)
+    reason: str  # why a rule approved it, when no one had to
+
+
+def _decided_by(req: RotaRequest, page: DecidedPage) -> tuple[str, str]:
+    """(who, comment) of a settled request, as the manager reads the list."""
+    if req.status == "cancelled":
+        uid = page.withdrawn_by.get(req.id)
+        return (_("by %(name)s", name=page.names[uid]) if uid in page.names else "", "")
+    if req.decided_by_id and req.decided_by_id in page.names:
+        return _("by %(name)s", name=page.names[req.decided_by_id]), req.decision_comment
+    if req.status == "declined" and req.decided_at is None and req.target_membership is not None:
+        # A swap the colleague turned down: no manager was asked.
+        return (_("by %(name)s, who was offered the swap", name=req.target_membership.user.name),
+                req.response_comment)
+    return "", req.decision_comment
+
+
+def decided_rows(page: DecidedPage, tz: ZoneInfo) -> list[DecidedRow]:
+    rows = []
+    for req in page.requests:
+        tone, status = status_label(req)
+        by, comment = _decided_by(req, page)
+        at = settled_at(req).astimezone(tz)
+        rows.append(DecidedRow(
+            id=req.id, href=f"/requests/{req.id}", kind=_kind_label(req.kind), summary=describe(req), tone=tone,
+            status=status, by=by, when=_("%(day)s at %(time)s", day=_day(at.date()), time=f"{at:%H:%M}"),
+            when_iso=at.isoformat(), emergency=req.urgency == "emergency", comment=comment,
+            reason=(req.auto_reason or "") if req.decided_by_id is None and req.status == "approved" else ""))
+    return rows
 
 
 # -- shifts ----------------------------------------------------------------------------------------------
