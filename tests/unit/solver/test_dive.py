@@ -227,3 +227,25 @@ def test_the_row_by_row_construction_reports_an_employee_without_any_row() -> No
 
     text = SMALL.replace("B,D=8|N=0,2400,960,3,1,1,2", "B,D=8|N=0,2400,2400,2,1,2,2")
     assert construct(ColumnGeneration(parse_instance(text)), time.monotonic() + 5) == "infeasible"
+
+
+def test_the_days_neighbourhood_frees_everyone_on_windows_far_apart(small) -> None:
+    # A weekend given up early in the month and one taken up late are one move only if both windows are free
+    # together: the days neighbourhood frees every employee on one to three windows, not always one.
+    import random as _random
+
+    from app.services.rota.solver.model import build_model
+    from app.services.rota.solver.search import _Neighbourhoods
+
+    hoods = _Neighbourhoods(build_model(small), _random.Random(1), kinds=("days",))
+    hoods.size["days"] = 0.5
+    schedule = [[None] * small.num_days for _ in small.employees]
+    split = 0
+    for _ in range(60):
+        kind, cells = hoods.pick(schedule)
+        assert kind == "days"
+        days = sorted({d for _, d in cells})
+        assert cells == {(e, d) for e in range(len(small.employees)) for d in days}  # everyone on those days
+        assert 1 <= len(days) <= small.num_days // 2 + 1
+        split += any(b - a > 1 for a, b in itertools.pairwise(days))
+    assert split > 0  # some parts are two or three windows with days between them

@@ -9,9 +9,9 @@
    (a short one after phase 1 gave a schedule; without a schedule yet it runs until it finds one). Small
    problems are proven optimal here, and infeasible ones reported as such.
 3. "lns": repeatedly frees a part of the current schedule (a few employees over the whole horizon, every
-   employee over a window of days, a block of both, at random or around a day that costs more than it does in
-   the column generation's LP, or the cells where that LP is fractional or disagrees) and lets CP-SAT re-optimise
-   that part with the rest fixed and the current schedule as a hint; a result at least as good replaces it.
+   employee over one to three windows of days, a block of both, at random or around a day that costs more than
+   it does in the column generation's LP, or the cells where that LP is fractional or disagrees) and lets CP-SAT
+   re-optimise that part with the rest fixed and the current schedule as a hint; a result at least as good replaces it.
    Sizes adapt: a part proven optimal quickly grows the next one of its kind, a part that ran out of time
    shrinks it; kinds that improved the schedule more often are chosen more often.
 
@@ -368,9 +368,15 @@ class _Neighbourhoods:
             for e in rng.sample(range(ne), k):
                 cells.update((e, d) for d in range(nd))
         elif kind == "days":
-            length = min(nd, max(2, round(f * nd)))
-            a = rng.randrange(0, nd - length + 1)
-            cells.update((e, d) for e in range(ne) for d in range(a, a + length))
+            # every employee on one to three windows of days: with more than one, work can move between distant
+            # parts of the horizon (a weekend given up here, taken up there) without freeing the days between
+            count = rng.choice((1, 2, 3))
+            length = max(1, round(f * nd / count))
+            starts = [self._costly_day(schedule) if self.lp is not None else rng.randrange(nd)]
+            starts += [rng.randrange(nd) for _ in range(count - 1)]
+            for a in starts:
+                a = max(0, min(nd - length, a - length // 2))
+                cells.update((e, d) for e in range(ne) for d in range(a, a + length))
         elif kind == "lp":
             return kind, self._lp_cells(schedule, f)
         else:
