@@ -61,9 +61,6 @@ class ColumnGeneration:
         self.lp_value: float | None = None
         self.lagrangian: float = -math.inf
         self.smoothing = 0.5
-        self.quick = 0.5
-        """Most seconds per pricing solve in a round (0: no cap): a solve that finds a column but not yet the proof
-        of the best one stops there; only a round that finds nothing is repeated with the full time."""
         self.lock = threading.Lock()
         self.pricing_locks = [threading.Lock() for _ in problem.employees]
         opts = options or ModelOptions()
@@ -256,13 +253,12 @@ class ColumnGeneration:
             # repeated with its own duals, and a round at the master's own duals that finds nothing ends it.
             centre: dict[tuple[int, int], float] | None = None
             exact = True
-            full = False  # a round with every pricing solve given its whole time (else capped at self.quick)
             while time.monotonic() < deadline:
                 alpha, pi = self.solve_lp()
                 sep = pi if exact or centre is None else {
                     k: self.smoothing * centre.get(k, 0.0) + (1 - self.smoothing) * v for k, v in pi.items()}
                 left = deadline - time.monotonic()
-                per = min(2.0 if full or not self.quick else self.quick, max(0.1, left / max(1, self.ne) * threads))
+                per = min(2.0, max(0.1, left / max(1, self.ne) * threads))
                 results = list(pool.map(lambda e, a=alpha, p=pi, s=sep, t=per: self._price(e, a[e], p, t, sep=s),
                                         range(self.ne)))
                 added = sum(a for a, _ in results)
@@ -273,22 +269,16 @@ class ColumnGeneration:
                         centre = sep
                         if on_bound is not None:
                             on_bound(math.ceil(lag - 1e-6))
-                proven = all(b is not None for _, b in results)
-                if not proven:
-                    # no bound at these duals: smoothing towards an old centre would drag the duals back to where
-                    # the last full proof was (on Instance18, whose solves rarely all finish, that halved progress)
-                    centre = None
                 if added == 0:
-                    if sep is pi and (proven or full or not self.quick):
-                        if proven and self.lp_value > self.lagrangian:  # type: ignore[operator]
+                    if sep is pi:
+                        if all(b is not None for _, b in results) and self.lp_value > self.lagrangian:  # type: ignore[operator]
                             self.lagrangian = self.lp_value  # type: ignore[assignment]
                             if on_bound is not None:
                                 on_bound(math.ceil(self.lagrangian - 1e-6))
                         break
-                    full = sep is pi and not proven  # nothing found in the capped time: look again with all of it
                     exact = True
                 else:
-                    exact, full = self.smoothing <= 0, False
+                    exact = self.smoothing <= 0
 
     def cell_values(self) -> list[list[list[float]]]:
         """The LP solution per employee, day and shift (the share of columns that work it)."""
