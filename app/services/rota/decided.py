@@ -51,7 +51,7 @@ def settled_at(req: RotaRequest) -> datetime:
 async def decided(session: AsyncSession, actor: Actor, *, page: int = 1, per_page: int = DECIDED_PER_PAGE,
                   days: int = DECIDED_DAYS) -> DecidedPage:
     """The organization's requests approved, declined or withdrawn in the last ``days`` days, newest first
-    (managers only: members see theirs in :func:`list_mine`)."""
+    (managers only: members see theirs in :func:`app.services.rota.requests.list_mine`)."""
     require(actor, "schedule.manage")
     page = min(max(page, 1), MAX_PAGE)
     since = utcnow() - timedelta(days=days)
