@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.db import get_database
 from app.views.notices import notice_text
 
-__all__ = ("form_data", "page", "provide_db", "redirect", "require_auth", "safe_next")
+__all__ = ("form_data", "page", "page_number", "provide_db", "redirect", "require_auth", "safe_next")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -55,6 +55,13 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
         "tz": auth.organization.timezone if auth and auth.organization else "UTC",
     }
     return Template(template, context={**base, **context}, status_code=status_code, media_type=MediaType.HTML)
+
+
+def page_number(raw: str | None) -> int:
+    """A list's ``?page=``: a missing, malformed or absurdly large number is the first page (no 500 from an
+    offset the database cannot hold)."""
+    text = (raw or "").strip()
+    return max(1, int(text)) if text.isdigit() and len(text) < 7 else 1
 
 
 def redirect(path: str, *, notice: str | None = None, **params: str) -> Response[Any]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import needs
 from app.i18n import _
-from app.routes._common import page, require_auth
+from app.routes._common import page, page_number, require_auth
 from app.services import audit
 
 __all__ = ("AuditController",)
@@ -42,10 +42,7 @@ class AuditController(Controller):
             errors["from"] = _("Enter a date as YYYY-MM-DD.")
         if q.get("to") and until_day is None:
             errors["to"] = _("Enter a date as YYYY-MM-DD.")
-        try:
-            page_no = max(1, int(q.get("page", "1")))
-        except ValueError:
-            page_no = 1
+        page_no = page_number(q.get("page"))
         result = await audit.list_entries(
             db,
             auth.actor,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import AuthContext, in_organization, needs
 from app.i18n import _
 from app.models import utcnow
-from app.routes._common import form_data, page, redirect, require_auth
+from app.routes._common import form_data, page, page_number, redirect, require_auth
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.rota import decided as decided_list
 from app.services.rota import preferences, schedule, setup, trades
@@ -62,12 +62,6 @@ def _status(exc: ServiceError) -> int:
 
 def _errors(exc: ServiceError) -> dict[str, str]:
     return dict(exc.errors) if isinstance(exc, ValidationFailed) else {"form": exc.message}
-
-
-def _page_number(raw: str | None) -> int:
-    """``?page=``: a bad or missing number is the first page (as in the audit log)."""
-    text = (raw or "").strip()
-    return max(1, int(text)) if text.isdigit() and len(text) < 7 else 1
 
 
 def _decided_href(page_no: int) -> str:
@@ -124,7 +118,7 @@ class RequestsController(Controller):
         """The organization's settled requests, a page at a time: the rows after the ones shown for the
         "Show more" button on /requests (htmx), else a page of its own with newer and older links."""
         auth = require_auth(request)
-        result = await decided_list.decided(db, auth.actor, page=_page_number(request.query_params.get("page")))
+        result = await decided_list.decided(db, auth.actor, page=page_number(request.query_params.get("page")))
         rows = views.decided_rows(result, _tz(auth))
         more = _decided_href(result.page + 1) if result.has_next else None
         if request.headers.get("hx-request") and request.headers.get("hx-target") == "decided-more":

@@ -270,3 +270,11 @@ async def test_it_verifies_one_organization_by_slug(client: Browser, world: Worl
     assert alpha.returncode == 1 and "TAMPERED" in alpha.stdout
     assert unknown.returncode != 0 and "no-such-practice" in unknown.stderr
 
+
+
+@pytest.mark.parametrize("raw", ["abc", "-3", "0", "1" + "0" * 30])
+async def test_a_bad_page_number_shows_the_first_page(client: Browser, world: World, raw: str) -> None:
+    await client.login(world.owner.email)
+    page = await client.get(f"/audit?page={raw}")
+    assert page.status_code == 200
+    assert "organization.created" in shown_actions(page.text)
