@@ -3,15 +3,17 @@
 The master problem chooses one column per employee and pays for the cover it leaves short or long; its
 linear relaxation (GLOP) is far tighter than that of the cell model, because each column already obeys
 every rule of one employee (runs, weekends, minutes, successions). New columns come from pricing: for
-each employee, a one-employee CP-SAT model (built by the same :func:`build_model`) minimises the
-reduced cost under the master's duals. Then the LP is rounded (soft cover, see :mod:`dive`) or a CP-SAT
-model over the generated columns (the restricted master as an integer problem, for hard cover) yields a
-schedule, which the neighbourhood search refines.
+each employee, the cheapest row under the master's duals, found exactly by the dynamic programme of
+:mod:`pricing`, or, where that cannot answer (the app's windowed limits, a maximum too large to track), by a
+one-employee CP-SAT model built by the same :func:`build_model`. Then the LP is rounded (soft cover, see
+:mod:`dive`) or a CP-SAT model over the generated columns (the restricted master as an integer problem, for
+hard cover) yields a schedule, which the neighbourhood search refines.
 
 Pricing uses Wentges-smoothed duals (a mix of the master's duals and those of the best bound so far),
 which measured about half the rounds on Instance8 (LP 1300 after 7 s instead of 20 s). The Lagrangian
 bound at the priced duals (:meth:`ColumnGeneration.lagrangian_bound`) is a valid lower bound on the optimum
-whenever every pricing problem was solved to optimality (it uses the pricing's proven bound).
+whenever every pricing problem was solved to optimality (the DP's answers are exact; CP-SAT's count when
+proven).
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ortools.linear_solver import pywraplp
+from ortools.linear_solver import linear_solver_pb2, pywraplp
 from ortools.sat.python import cp_model
 
 from app.services.rota.solver.model import BuiltModel, ModelOptions, build_model
+from app.services.rota.solver.pricing import RowDP
 from app.services.rota.solver.problem import Problem
 
 __all__ = ("ColumnGeneration",)
@@ -45,6 +48,7 @@ class _Column:
 @dataclass(slots=True)
 class _Pricer:
     built: BuiltModel
+    dp: RowDP
     cell_cost: list[list[int]] = field(default_factory=list)  # [d][s]
     constant: int = 0
 
@@ -61,6 +65,7 @@ class ColumnGeneration:
         self.lp_value: float | None = None
         self.lagrangian: float = -math.inf
         self.smoothing = 0.5
+        self.use_dp = True
         self.lock = threading.Lock()
         self.pricing_locks = [threading.Lock() for _ in problem.employees]
         opts = options or ModelOptions()
@@ -70,7 +75,8 @@ class ColumnGeneration:
                 requests=[r for r in problem.requests if r.employee == emp.id], weekends=problem.weekends,
                 locks=[lk for lk in problem.locks if lk.employee == emp.id],
             )
-            pricer = _Pricer(build_model(single, ModelOptions(symmetry_breaking=False, run_flow=opts.run_flow)))
+            pricer = _Pricer(build_model(single, ModelOptions(symmetry_breaking=False, run_flow=opts.run_flow)),
+                             RowDP(single, 0))
             pricer.cell_cost = [[0] * self.ns for _ in range(self.nd)]
             for r in single.requests:
                 s = self.sidx[r.shift]
@@ -104,6 +110,20 @@ class ColumnGeneration:
             self.cover_rows[(d, s)] = row
         objective.SetMinimization()
 
+    def _rebuild_master(self) -> None:
+        proto = linear_solver_pb2.MPModelProto()
+        self.lp.ExportModelToProto(proto)
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        assert lp is not None
+        lp.LoadModelFromProto(proto)
+        variables, rows = lp.variables(), lp.constraints()
+        for col in self.columns:
+            if col.var is not None:
+                col.var = variables[col.var.index()]
+        self.convex = [rows[c.index()] for c in self.convex]
+        self.cover_rows = {k: rows[c.index()] for k, c in self.cover_rows.items()}
+        self.lp = lp
+
     def add_column(self, e: int, cells: tuple[int | None, ...]) -> bool:
         key = (e, cells)
         with self.lock:
@@ -129,6 +149,12 @@ class ColumnGeneration:
 
     def solve_lp(self) -> tuple[list[float], dict[tuple[int, int], float]]:
         status = self.lp.Solve()
+        if status == pywraplp.Solver.ABNORMAL:
+            # GLOP's warm-started instance can end up in a state it reports as abnormal after many column and bound
+            # changes (seen during dives on Instance18), even with incrementality off, while a fresh GLOP solves the
+            # same model at once: rebuild the master from its own export and solve again
+            self._rebuild_master()
+            status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:
             raise RuntimeError(f"master LP status {status}")
         self.lp_value = self.lp.Objective().Value()
@@ -147,6 +173,11 @@ class ColumnGeneration:
         or None when optimality was not proven.
         """
         pr = self.pricers[e]
+        if self.use_dp:
+            exact = pr.dp.best([[cost + extra.get((d, s), 0.0) for s, cost in enumerate(row)]
+                                for d, row in enumerate(pr.cell_cost)])
+            if exact is not None:
+                return exact
         terms = []
         for d, row in enumerate(pr.built.x[0]):
             for s, var in enumerate(row):

@@ -100,7 +100,9 @@ def dive(cg: ColumnGeneration, deadline: float, threads: int = 2, price_seconds:
                 else:
                     picks = [item for item in ranked if item[1][0] >= fix_at] or ranked[:1]
                 for e, (_, col) in picks:
-                    col.var.SetLb(1)  # type: ignore[attr-defined]
+                    for other in cg.columns:  # fixing the others at 0 (not this one at 1) keeps GLOP's warm start sound
+                        if other.employee == e and other is not col and other.var is not None:
+                            other.var.SetUb(0)
                     fixed[e] = col
                     chosen[e] = col.cells  # type: ignore[attr-defined]
                 free = [e for e in range(cg.ne) if e not in fixed]
@@ -118,8 +120,9 @@ def dive(cg: ColumnGeneration, deadline: float, threads: int = 2, price_seconds:
     except RuntimeError:
         return None
     finally:
-        for col in fixed.values():
-            col.var.SetLb(0)  # type: ignore[attr-defined]
+        for col in cg.columns:
+            if col.employee in fixed and col.var is not None:
+                col.var.SetUb(1)
     return [list(chosen[e]) for e in range(cg.ne)]
 
 
