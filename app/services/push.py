@@ -326,8 +326,10 @@ def _queue(session: Session, organization_id: int, user_id: int, key: str, messa
 
 def pushes_each_change(kind: str, payload: dict[str, Any] | None) -> bool:
     """Whether a rota change event is pushed on its own: not a cell of a published draft, whose members
-    get one notice for the whole publish instead (``draft_id`` in the payload)."""
-    return kind in ROTA_KINDS and not (payload or {}).get("draft_id")
+    get one notice for the whole publish instead (``draft_id`` in the payload), nor a change a request made
+    (``request_id``), whose people get the request's own notice ("Your swap is approved", "You now cover ...")."""
+    payload = payload or {}
+    return kind in ROTA_KINDS and not payload.get("draft_id") and not payload.get("request_id")
 
 
 def queue_for_event(session: Session, event_id: int, *, now: datetime | None = None) -> list[int]:

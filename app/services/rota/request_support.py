@@ -328,18 +328,20 @@ async def _announce(session: AsyncSession, actor: Actor, kind: str, a: Assignmen
                         **extra})
 
 
-async def cancel_assignment(session: AsyncSession, actor: Actor, a: Assignment, *, reason: str) -> None:
-    """Take the member off a published shift (kept as cancelled for calendar feeds), audited and announced."""
+async def cancel_assignment(session: AsyncSession, actor: Actor, a: Assignment, *, reason: str,
+                            request_id: int) -> None:
+    """Take the member off a published shift (kept as cancelled for calendar feeds), audited and announced as
+    request ``request_id``'s change (its people hear of it from the request, not from a push per shift)."""
     before = _snapshot(a)
     a.status, a.sequence, a.updated_at = "cancelled", a.sequence + 1, utcnow()
     await session.flush()
     await audit.record(session, actor, "assignment.removed", entity_type="assignment", entity_id=a.id,
                        before=before, after={"reason": reason})
-    await _announce(session, actor, "rota.unassigned", a)
+    await _announce(session, actor, "rota.unassigned", a, request_id=request_id)
 
 
 async def add_assignment(session: AsyncSession, actor: Actor, shift: ShiftType, day: date, to: Membership, *,
-                         source: str, replaces: Assignment | None = None, reason: str) -> Assignment:
+                         source: str, replaces: Assignment | None = None, reason: str, request_id: int) -> Assignment:
     """Put ``to`` on a published shift after the same checks as the calendar's (headcount, overlap, qualification).
 
     With ``replaces`` (already cancelled by the caller) it is recorded as a reassignment.
@@ -355,17 +357,17 @@ async def add_assignment(session: AsyncSession, actor: Actor, shift: ShiftType, 
     if replaces is not None:
         await audit.record(session, actor, "assignment.reassigned", entity_type="assignment", entity_id=new.id,
                            before=_snapshot(replaces), after={**_snapshot(new), "reason": reason})
-        await _announce(session, actor, "rota.unassigned", replaces)
-        await _announce(session, actor, "rota.assigned", new, replaces=replaces.id)
+        await _announce(session, actor, "rota.unassigned", replaces, request_id=request_id)
+        await _announce(session, actor, "rota.assigned", new, replaces=replaces.id, request_id=request_id)
     else:
         await audit.record(session, actor, "assignment.created", entity_type="assignment", entity_id=new.id,
                            after={**_snapshot(new), "reason": reason})
-        await _announce(session, actor, "rota.assigned", new)
+        await _announce(session, actor, "rota.assigned", new, request_id=request_id)
     return new
 
 
 async def transfer(session: AsyncSession, actor: Actor, moves: list[tuple[Assignment, Membership]], *, source: str,
-                   reason: str) -> list[Assignment]:
+                   reason: str, request_id: int) -> list[Assignment]:
     """Hand each assignment to another member, all in the caller's transaction.
 
     Every old assignment is cancelled first, so a swap of two shifts at the same time is no overlap.
@@ -380,7 +382,7 @@ async def transfer(session: AsyncSession, actor: Actor, moves: list[tuple[Assign
     for old, to in moves:
         try:
             created.append(await add_assignment(session, actor, old.shift_type, old.date, to, source=source,
-                                                replaces=old, reason=reason))
+                                                replaces=old, reason=reason, request_id=request_id))
         except ValidationFailed as exc:
             raise Conflict(next(iter(exc.errors.values()))) from None
     return created

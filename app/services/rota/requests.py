@@ -517,7 +517,7 @@ async def _cover_time_off(session: AsyncSession, actor: Actor, req: RotaRequest,
     for a, taker in plan:
         reason = _("time off, request #%(id)d", id=req.id)
         if taker is None:
-            await cancel_assignment(session, actor, a, reason=reason)
+            await cancel_assignment(session, actor, a, reason=reason, request_id=req.id)
             done.append((a, None))
             continue
         # Checked against the schedule as it stands now, earlier cover of this approval included.
@@ -526,7 +526,7 @@ async def _cover_time_off(session: AsyncSession, actor: Actor, req: RotaRequest,
         if breaches:
             raise ValidationFailed({f"cover_{a.id}": breaches[0].message})
         try:
-            await transfer(session, actor, [(a, taker)], source="manual", reason=reason)
+            await transfer(session, actor, [(a, taker)], source="manual", reason=reason, request_id=req.id)
         except Conflict as exc:
             raise ValidationFailed({f"cover_{a.id}": exc.message}) from None
         done.append((a, taker))

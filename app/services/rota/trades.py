@@ -441,15 +441,16 @@ async def execute(session: AsyncSession, actor: Actor, req: RotaRequest, *, sour
         moves = [(req.assignment, req.target_membership)]
         if req.counter_assignment is not None:
             moves.append((req.counter_assignment, req.membership))
-        await transfer(session, actor, moves, source="swap", reason=reason)
+        await transfer(session, actor, moves, source="swap", reason=reason, request_id=req.id)
     elif req.kind == "giveaway":
         assert req.assignment and req.target_membership
-        await transfer(session, actor, [(req.assignment, req.target_membership)], source="swap", reason=reason)
+        await transfer(session, actor, [(req.assignment, req.target_membership)], source="swap", reason=reason,
+                       request_id=req.id)
     elif req.kind == "volunteer":
         assert req.shift_type and req.shift_date
         try:
             await add_assignment(session, actor, req.shift_type, req.shift_date, req.membership, source="manual",
-                                 reason=reason)
+                                 reason=reason, request_id=req.id)
         except ValidationFailed as exc:
             raise Conflict(next(iter(exc.errors.values()))) from None
     req.status, req.updated_at = "approved", utcnow()

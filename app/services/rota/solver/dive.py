@@ -100,7 +100,7 @@ def dive(cg: ColumnGeneration, deadline: float, threads: int = 2, price_seconds:
                 else:
                     picks = [item for item in ranked if item[1][0] >= fix_at] or ranked[:1]
                 for e, (_, col) in picks:
-                    for other in cg.columns:  # fixing the others at 0 (not this one at 1) keeps GLOP's warm start sound
+                    for other in cg.columns:  # close the employee's other columns
                         if other.employee == e and other is not col and other.var is not None:
                             other.var.SetUb(0)
                     fixed[e] = col
