@@ -156,13 +156,14 @@ def test_rounding_the_lp_gives_a_valid_schedule(small) -> None:
     assert schedule_cost(cg, schedule) == ev.objective >= cg.bound()
 
 
-def test_solve_starts_from_the_rounded_lp_and_ends_optimal(small) -> None:
+@pytest.mark.parametrize(("dive_share", "first"), [(0.2, "dive"), (0.0, "round")])
+def test_solve_starts_from_the_dive_or_the_rounded_lp_and_ends_optimal(small, dive_share, first) -> None:
     from app.services.rota.solver import SolveOptions, solve
 
     seen = []
-    solution = solve(small, SolveOptions(seconds=20, progress=seen.append))
+    solution = solve(small, SolveOptions(seconds=20, dive_share=dive_share, progress=seen.append))
     assert solution.status == "OPTIMAL"
-    assert seen[0].phase == "round"
+    assert seen[0].phase == first
     ev = evaluate(small, solution.shift_ids(small))
     assert ev.violations == []
     assert solution.objective == ev.objective == solution.bound

@@ -1,8 +1,8 @@
 """Solving a rota :class:`~app.services.rota.solver.problem.Problem`, in up to three phases.
 
 1. "cg" (problems without a fairness term): column generation (:mod:`colgen`) gives a lower bound (often
-   the optimum) and an LP solution. With soft cover the LP is rounded ("round": each employee's likeliest
-   column, or "dive", see :mod:`dive`), completed by CP-SAT over the LP's support and each employee's cheapest
+   the optimum) and an LP solution. With soft cover the LP is dived on ("dive": fix the likeliest employees,
+   re-solve and re-price, see :mod:`dive`; or, with ``dive_share=0``, rounded at once: "round"), completed by CP-SAT over the LP's support and each employee's cheapest
    columns ("pool") and polished by exact single-employee moves ("improve"); with hard cover CP-SAT over the
    generated columns ("master") gives a first schedule.
 2. "full": CP-SAT on the whole cell model, hinted with the best schedule so far, for a share of the time
@@ -64,9 +64,11 @@ class SolveOptions:
     cg_share: float = 0.4
     """Most of the time for column generation; it ends sooner when the LP converges (Instances 7, 8, 10 within
     about 15 s). Measured: 0.25 beat 0.15 on Instances 7 and 8; on Instance18 (not converged) 0.4 beat 0.25."""
-    dive_share: float = 0.0
-    """Share of the time for diving on the column generation's LP (soft cover only), see :mod:`dive`; 0 rounds
-    the LP at once instead, which measured better (the neighbourhood search makes more of the time)."""
+    dive_share: float = 0.2
+    """Most of the time for diving on the column generation's LP (soft cover only), see :mod:`dive`; 0 rounds the
+    LP at once instead. With CP-SAT pricing rounding measured better (a dive step could not re-price in time); with
+    the DP pricing of :mod:`pricing` the dive won every paired run on Instance18 (seeds 0-2: 4560, 4568, 4478
+    against 4567, 4663, 4568) and tied on 6, 7 and 8 (benchmarks/nrp_results.md, step 26)."""
     large_cells: int = 50_000
     """Above this many (employee, day, shift) assignments the cell model is not built (see :func:`_large`);
     0 never skips it. Measured on synthetic files of the published set's larger sizes (60 s): 28 days for 120
