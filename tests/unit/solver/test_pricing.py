@@ -86,3 +86,39 @@ def test_an_employee_with_no_valid_row_is_reported_as_such() -> None:
     assert emp.min_minutes
     dp = RowDP(_single(problem, 0), 0)
     assert dp.best([[0.0] * len(problem.shifts) for _ in range(problem.num_days)]) == ([], float("inf"))
+
+
+def _agree(problem: Problem, seed: int) -> None:
+    exact = ColumnGeneration(problem)
+    exact.use_dp = False
+    rng = random.Random(seed)
+    for e in range(len(problem.employees)):
+        dp = RowDP(_single(problem, e), 0)
+        extra = _costs(problem, rng)
+        pr = exact.pricers[e]
+        cost = [[pr.cell_cost[d][s] + extra[(d, s)] for s in range(len(problem.shifts))]
+                for d in range(problem.num_days)]
+        rows, value = dp.best(cost)
+        found, bound = exact.best_rows(e, extra, seconds=30)
+        assert bound is not None
+        assert value == pytest.approx(sum(cost[d][s] for d, s in enumerate(found[-1]) if s is not None), abs=0.02)
+        assert all(_valid(problem, e, row) for row in rows)
+
+
+def test_minima_longer_than_the_horizon_bind_as_the_horizon_does() -> None:
+    from app.services.rota.solver import Employee, ShiftType, weekends_from_monday
+
+    problem = Problem(name="long", num_days=10, shifts=[ShiftType("D", 480), ShiftType("N", 600, frozenset({"D"}))],
+                      employees=[Employee("A", min_days_off=10**6, max_minutes=3000),
+                                 Employee("B", min_consecutive=10**6, max_weekends=1)],
+                      weekends=weekends_from_monday(10))
+    _agree(problem, 11)
+
+
+def test_a_shift_of_no_minutes_counts_towards_no_minimum_or_maximum() -> None:
+    from app.services.rota.solver import Employee, ShiftType, weekends_from_monday
+
+    problem = Problem(name="zero", num_days=14, shifts=[ShiftType("Z", 0), ShiftType("D", 480)],
+                      employees=[Employee("A", max_minutes=960, min_minutes=480, max_consecutive=4)],
+                      weekends=weekends_from_monday(14))
+    _agree(problem, 12)

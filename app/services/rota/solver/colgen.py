@@ -115,7 +115,9 @@ class ColumnGeneration:
         self.lp.ExportModelToProto(proto)
         lp = pywraplp.Solver.CreateSolver("GLOP")
         assert lp is not None
-        lp.LoadModelFromProto(proto)
+        error = lp.LoadModelFromProto(proto)
+        if error:
+            raise RuntimeError(f"master LP could not be rebuilt: {error}")
         variables, rows = lp.variables(), lp.constraints()
         for col in self.columns:
             if col.var is not None:
@@ -151,8 +153,8 @@ class ColumnGeneration:
         status = self.lp.Solve()
         if status == pywraplp.Solver.ABNORMAL:
             # GLOP's warm-started instance can end up in a state it reports as abnormal after many column and bound
-            # changes (seen during dives on Instance18), even with incrementality off, while a fresh GLOP solves the
-            # same model at once: rebuild the master from its own export and solve again
+            # changes (seen during dives on Instance18; a re-solve with incrementality off did not help), while a
+            # fresh GLOP solves the same model at once: rebuild the master from its own export and solve again
             self._rebuild_master()
             status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:

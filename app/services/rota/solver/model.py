@@ -151,9 +151,9 @@ def build_model(problem: Problem, options: ModelOptions | None = None) -> BuiltM
         if opts.redundant_work_counts and minutes:
             lengths = {c for c, _ in minutes}
             days_worked = sum(v for v in w[e] if v is not None)
-            if emp.max_minutes is not None:
+            if emp.max_minutes is not None and min(lengths) > 0:  # a shift of no minutes leaves days unbounded
                 m.add(days_worked <= emp.max_minutes // min(lengths))
-            if emp.min_minutes:
+            if emp.min_minutes and max(lengths) > 0:
                 m.add(days_worked >= -(-emp.min_minutes // max(lengths)))
         # maximum consecutive working days: every window of k+1 days has a day off
         k = emp.max_consecutive

@@ -118,9 +118,10 @@ class RowDP:
             else:
                 self.relaxed.append((s, cap))
         self.shape = tuple(sizes)
-        self.min_work = emp.min_consecutive or 0
+        # a minimum longer than the horizon binds as the horizon does (a run that long touches an end)
+        self.min_work = min(emp.min_consecutive or 0, nd)
         self.max_work = emp.max_consecutive if emp.max_consecutive and emp.max_consecutive < nd else 0
-        self.min_off = max(emp.min_days_off or 1, 1)
+        self.min_off = min(max(emp.min_days_off or 1, 1), nd)
         self.forbidden = [{sidx[t] for t in sh.forbidden_next if t in sidx} for sh in problem.shifts]
         self._build_states()
 

@@ -2,9 +2,10 @@
 
 1. "cg" (problems without a fairness term): column generation (:mod:`colgen`) gives a lower bound (often
    the optimum) and an LP solution. With soft cover the LP is dived on ("dive": fix the likeliest employees,
-   re-solve and re-price, see :mod:`dive`; or, with ``dive_share=0``, rounded at once: "round"), completed by CP-SAT over the LP's support and each employee's cheapest
-   columns ("pool") and polished by exact single-employee moves ("improve"); with hard cover CP-SAT over the
-   generated columns ("master") gives a first schedule.
+   re-solve and re-price, see :mod:`dive`; or, with ``dive_share=0``, rounded at once: "round"), completed by
+   CP-SAT over the LP's support and each employee's cheapest columns ("pool") and polished by exact
+   single-employee moves ("improve"); with hard cover CP-SAT over the generated columns ("master") gives a
+   first schedule.
 2. "full": CP-SAT on the whole cell model, hinted with the best schedule so far, for a share of the time
    (a short one after phase 1 gave a schedule; without a schedule yet it runs until it finds one). Small
    problems are proven optimal here, and infeasible ones reported as such.
