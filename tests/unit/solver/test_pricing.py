@@ -122,3 +122,15 @@ def test_a_shift_of_no_minutes_counts_towards_no_minimum_or_maximum() -> None:
                       employees=[Employee("A", max_minutes=960, min_minutes=480, max_consecutive=4)],
                       weekends=weekends_from_monday(14))
     _agree(problem, 12)
+
+
+def test_a_year_of_many_shift_types_is_left_to_cp_sat_rather_than_filling_memory() -> None:
+    from app.services.rota.solver import Employee, ShiftType, weekends_from_monday
+
+    shifts = [ShiftType(f"S{i}", 480 + 60 * (i % 3)) for i in range(32)]
+    problem = Problem(name="year", num_days=364, shifts=shifts,
+                      employees=[Employee("A", max_minutes=120_000, min_minutes=100_000, max_consecutive=6,
+                                          min_consecutive=2, min_days_off=2, max_weekends=30)],
+                      weekends=weekends_from_monday(364))
+    dp = RowDP(problem, 0)
+    assert dp.best([[0.0] * 32 for _ in range(364)]) is None  # declined at once, not gigabytes of arrays

@@ -32,6 +32,9 @@ __all__ = ("RowDP",)
 MAX_TRACKED = 4096
 """The most count combinations tracked per state; shift maxima beyond it are checked on the rows found."""
 
+MAX_CELLS = 20_000_000
+"""The most values (days x states x counts, 8 bytes each) one pricing keeps; Instance18 needs 570,000."""
+
 _OFF = -1
 
 
@@ -124,6 +127,9 @@ class RowDP:
         self.min_off = min(max(emp.min_days_off or 1, 1), nd)
         self.forbidden = [{sidx[t] for t in sh.forbidden_next if t in sidx} for sh in problem.shifts]
         self._build_states()
+        # every day's values are kept for tracing the rows back: above this many cells CP-SAT prices instead
+        if self.nd * (len(self.states) + 1) * math.prod(self.shape) > MAX_CELLS:
+            self.ok = False
 
     # ------------------------------------------------------------------------------------------- the automaton
 
