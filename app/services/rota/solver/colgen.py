@@ -66,6 +66,8 @@ class ColumnGeneration:
         self.lagrangian: float = -math.inf
         self.smoothing = 0.5
         self.use_dp = True
+        """Price with the DP of :mod:`pricing` where it can answer; False prices every row with CP-SAT (the tests'
+        and benchmarks' yardstick)."""
         self.lock = threading.Lock()
         self.pricing_locks = [threading.Lock() for _ in problem.employees]
         opts = options or ModelOptions()
